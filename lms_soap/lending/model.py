@@ -1,0 +1,249 @@
+"""The domain objects: customers, loans (with their status machine), API clients.
+
+Plain dataclasses; models/orm.py maps them to tables imperatively, so the rules here never see SQL.
+"""
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from . import errors
+
+CENTS = Decimal("0.01")
+
+
+class LoanStatus(str, enum.Enum):
+    PENDING = "PENDING"  # accepted, scoring not started
+    SCORING = "SCORING"  # token held, polling
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"  # scoring could not finish
+    CANCELLED = "CANCELLED"
+    CLOSED = "CLOSED"  # approved and fully repaid
+
+
+#: A loan is "ongoing" (blocks a new one for the customer) in these states.
+#: models/tables.py builds the partial unique index from this same set.
+ONGOING = frozenset({LoanStatus.PENDING, LoanStatus.SCORING, LoanStatus.APPROVED})
+#: States the scoring pipeline still has to move forward.
+IN_SCORING = frozenset({LoanStatus.PENDING, LoanStatus.SCORING})
+
+#: The status machine: every transition allowed, and nothing else.
+TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
+    LoanStatus.PENDING: frozenset({LoanStatus.SCORING, LoanStatus.FAILED, LoanStatus.CANCELLED}),
+    LoanStatus.SCORING: frozenset(
+        {LoanStatus.APPROVED, LoanStatus.REJECTED, LoanStatus.FAILED, LoanStatus.CANCELLED}
+    ),
+    LoanStatus.APPROVED: frozenset({LoanStatus.CLOSED}),
+    LoanStatus.REJECTED: frozenset(),
+    LoanStatus.FAILED: frozenset(),
+    LoanStatus.CANCELLED: frozenset(),
+    LoanStatus.CLOSED: frozenset(),
+}
+
+
+class Role(str, enum.Enum):
+    BANK = "bank"
+    SCORING = "scoring"
+    ADMIN = "admin"
+
+
+class KycStatus(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+def new_loan_id() -> str:
+    """Opaque and unguessable: 120 random bits, URL- and XML-safe."""
+    return "LN" + secrets.token_hex(15).upper()
+
+
+@dataclass(frozen=True)
+class KycRecord:
+    """What the Core Banking System says about a customer (a snapshot, as the CBS sent it)."""
+
+    customer_number: str
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    gender: str | None
+    id_type: str | None
+    id_number: str | None
+    mobile: str | None
+    email: str | None
+    monthly_income: Decimal | None
+    status: KycStatus
+
+
+@dataclass
+class Customer:
+    customer_number: str
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    gender: str | None
+    id_type: str | None
+    id_number: str | None
+    mobile: str | None
+    email: str | None
+    monthly_income: Decimal | None
+    kyc_status: KycStatus
+    registered_at: datetime
+    kyc_refreshed_at: datetime
+
+    @classmethod
+    def from_kyc(cls, kyc: KycRecord, now: datetime) -> "Customer":
+        customer = cls(customer_number=kyc.customer_number, first_name=None, middle_name=None,
+                       last_name=None, gender=None, id_type=None, id_number=None, mobile=None,
+                       email=None, monthly_income=None, kyc_status=kyc.status, registered_at=now,
+                       kyc_refreshed_at=now)
+        customer.refresh(kyc, now)
+        return customer
+
+    def refresh(self, kyc: KycRecord, now: datetime) -> None:
+        self.first_name = kyc.first_name
+        self.middle_name = kyc.middle_name
+        self.last_name = kyc.last_name
+        self.gender = kyc.gender
+        self.id_type = kyc.id_type
+        self.id_number = kyc.id_number
+        self.mobile = kyc.mobile
+        self.email = kyc.email
+        self.monthly_income = kyc.monthly_income
+        self.kyc_status = KycStatus(kyc.status)
+        self.kyc_refreshed_at = now
+
+
+@dataclass
+class LoanEvent:
+    """One transition of a loan, kept forever."""
+
+    loan_id: str
+    from_status: LoanStatus | None
+    to_status: LoanStatus
+    reason: str | None
+    at: datetime
+    id: int | None = None
+
+
+@dataclass
+class Repayment:
+    loan_id: str
+    reference: str
+    amount: Decimal
+    at: datetime
+    id: int | None = None
+
+
+@dataclass
+class Loan:
+    id: str
+    customer_number: str
+    amount: Decimal
+    currency: str
+    status: LoanStatus
+    created_at: datetime
+    updated_at: datetime
+    request_id: str | None = None
+    status_reason: str | None = None
+    score: int | None = None
+    limit_amount: Decimal | None = None
+    exclusion: str | None = None
+    exclusion_reason: str | None = None
+    scoring_token: str | None = None
+    scoring_attempts: int = 0
+    initiate_attempts: int = 0
+    next_attempt_at: datetime | None = None
+    outstanding: Decimal | None = None
+    decided_at: datetime | None = None
+    version: int = 1
+    events: list[LoanEvent] = field(default_factory=list)
+    repayments: list[Repayment] = field(default_factory=list)
+
+    @classmethod
+    def submit(cls, customer_number: str, amount: Decimal, currency: str, request_id: str | None,
+               now: datetime) -> "Loan":
+        loan = cls(id=new_loan_id(), customer_number=customer_number, amount=amount,
+                   currency=currency, status=LoanStatus.PENDING, created_at=now, updated_at=now,
+                   request_id=request_id, next_attempt_at=now)
+        loan.events.append(LoanEvent(loan.id, None, LoanStatus.PENDING, "SUBMITTED", now))
+        return loan
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.status in ONGOING
+
+    def transition(self, to: LoanStatus, reason: str | None, now: datetime) -> None:
+        if to not in TRANSITIONS[self.status]:
+            raise errors.InvalidLoanState(
+                f"loan {self.id} is {self.status.value}; it cannot become {to.value}", loan_id=self.id
+            )
+        self.events.append(LoanEvent(self.id, self.status, to, reason, now))
+        self.status = to
+        self.status_reason = reason
+        self.updated_at = now
+        if to not in IN_SCORING:
+            self.next_attempt_at = None
+        if to in (LoanStatus.APPROVED, LoanStatus.REJECTED, LoanStatus.FAILED):
+            self.decided_at = now
+
+    def repay(self, amount: Decimal, reference: str, now: datetime) -> Repayment:
+        """Apply a repayment; a repeat of the same reference is a no-op returning the first one."""
+        for existing in self.repayments:
+            if existing.reference == reference:
+                if existing.amount != amount:
+                    raise errors.IdempotencyConflict(
+                        f"reference {reference!r} was already used with amount {existing.amount}",
+                        loan_id=self.id,
+                    )
+                return existing
+        if self.status is not LoanStatus.APPROVED:
+            raise errors.InvalidLoanState(
+                f"loan {self.id} is {self.status.value}; only APPROVED loans take repayments",
+                loan_id=self.id,
+            )
+        assert self.outstanding is not None
+        if amount > self.outstanding:
+            raise errors.AmountExceedsOutstanding(
+                f"amount {amount} exceeds the outstanding {self.outstanding}", loan_id=self.id
+            )
+        repayment = Repayment(self.id, reference, amount, now)
+        self.repayments.append(repayment)
+        self.outstanding = self.outstanding - amount
+        self.updated_at = now
+        if self.outstanding == 0:
+            self.transition(LoanStatus.CLOSED, "REPAID", now)
+        return repayment
+
+
+@dataclass
+class ApiClient:
+    """A caller of the LMS: its secret is stored only as a keyed hash."""
+
+    username: str
+    role: Role
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    description: str | None = None
+    id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass
+class ScoringRegistration:
+    """The LMS's registration with the scoring engine (one row; registering again rotates it)."""
+
+    client_id: str
+    name: str
+    url: str
+    username: str
+    token_ciphertext: str  # the engine's client-token, encrypted with LMS_SECRET_KEY
+    registered_at: datetime
+    id: int = 1

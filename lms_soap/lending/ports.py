@@ -1,0 +1,148 @@
+"""The interfaces the use cases depend on. models/, clients/ and jobs/ implement them;
+tests/unit/fakes.py holds hand-written fakes of each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Protocol, Sequence
+
+from .model import ApiClient, Customer, KycRecord, Loan, LoanStatus, ScoringRegistration
+
+
+# --- outbound systems -------------------------------------------------------------------------
+class CoreBanking(Protocol):
+    """The bank's Core Banking System (KYC and transaction records).
+
+    Both methods raise errors.CoreBankingUnavailable when the CBS is down, slow past its timeout,
+    faulting or answering something unreadable.
+    """
+
+    def fetch_customer(self, customer_number: str) -> KycRecord | None:
+        """The KYC record, or None when the CBS does not know the customer."""
+
+    def fetch_transactions(self, customer_number: str) -> list[dict[str, Any]]:
+        """Transaction records: dicts keyed by the 72 CBS field names, in the WSDL's order.
+
+        Values keep the CBS types (str, int, float for xs:double, timezone-aware datetime);
+        absent optional fields are None. A customer with no records gives [].
+        """
+
+
+@dataclass(frozen=True)
+class EngineClient:
+    """What createClient returned."""
+
+    client_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: int | None
+    limit_amount: Decimal | None
+    exclusion: str | None
+    exclusion_reason: str | None
+
+
+class ScoringEngine(Protocol):
+    """The third-party scoring engine. Every method raises errors.ScoringEngineUnavailable on
+    a connection error, a timeout, a 5xx or an unreadable answer."""
+
+    def create_client(self, url: str, name: str, username: str, password: str) -> EngineClient: ...
+
+    def initiate(self, customer_number: str, client_token: str) -> str:
+        """Start a scoring; returns the score token."""
+
+    def query_score(self, score_token: str, client_token: str) -> ScoreResult | None:
+        """The result, or None while it is not ready yet (404, 204, empty body, no score)."""
+
+
+class JobQueue(Protocol):
+    def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
+        """Queue the next scoring step of a loan, now or at `at`. Raises errors.QueueUnavailable."""
+
+
+class SecretBox(Protocol):
+    """Keyed hashing of API secrets and reversible encryption of tokens we must send on."""
+
+    def hash_secret(self, secret: str) -> str: ...
+
+    def verify_secret(self, secret: str, stored_hash: str) -> bool: ...
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, ciphertext: str) -> str: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+# --- persistence --------------------------------------------------------------------------
+class CustomerRepository(Protocol):
+    def add(self, customer: Customer) -> None: ...
+
+    def get(self, customer_number: str, *, for_update: bool = False) -> Customer | None: ...
+
+
+class LoanRepository(Protocol):
+    def add(self, loan: Loan) -> None: ...
+
+    def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None: ...
+
+    def ongoing_for(self, customer_number: str) -> Loan | None: ...
+
+    def latest_for(self, customer_number: str) -> Loan | None: ...
+
+    def by_request_id(self, request_id: str) -> Loan | None: ...
+
+    def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
+                 limit: int) -> tuple[Sequence[Loan], int]: ...
+
+    def due_for_scoring(self, before: datetime, limit: int) -> Sequence[Loan]:
+        """PENDING/SCORING loans whose next attempt is at or before `before`, oldest first."""
+
+    def count_by_status(self) -> dict[str, int]: ...
+
+
+class ApiClientRepository(Protocol):
+    def add(self, client: ApiClient) -> None: ...
+
+    def get(self, username: str) -> ApiClient | None: ...
+
+    def list(self) -> Iterable[ApiClient]: ...
+
+
+class RegistrationRepository(Protocol):
+    def add(self, registration: ScoringRegistration) -> None: ...
+
+    def get(self) -> ScoringRegistration | None: ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction: a context manager that rolls back unless commit() ran.
+
+    commit() raises errors.LoanInProgress when the one-ongoing-loan index refuses a row,
+    errors.Conflict when a concurrent writer changed the same row (optimistic versioning),
+    and errors.ServiceUnavailable when the database cannot be reached.
+    """
+
+    customers: CustomerRepository
+    loans: LoanRepository
+    api_clients: ApiClientRepository
+    registrations: RegistrationRepository
+
+    def __enter__(self) -> "UnitOfWork": ...
+
+    def __exit__(self, *exc_info) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
