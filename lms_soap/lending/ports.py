@@ -109,6 +109,9 @@ class LoanRepository(Protocol):
     def due_for_scoring(self, before: datetime, limit: int) -> Sequence[Loan]:
         """PENDING/SCORING loans whose next attempt is at or before `before`, oldest first."""
 
+    def overdue_before(self, created_before: datetime, limit: int) -> Sequence[Loan]:
+        """PENDING/SCORING loans submitted before `created_before` (past the scoring deadline)."""
+
     def count_by_status(self) -> dict[str, int]: ...
 
 

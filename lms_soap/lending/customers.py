@@ -1,0 +1,61 @@
+"""Use cases: register a customer from the CBS's KYC, read a customer."""
+from __future__ import annotations
+
+from . import errors
+from .model import Customer, KycStatus, Loan
+from .ports import Clock, CoreBanking, UnitOfWork
+
+
+def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
+                      clock: Clock) -> tuple[Customer, bool]:
+    """Fetch KYC and store (or refresh) the snapshot. Returns (customer, already_registered).
+
+    Every failure stores nothing: the CBS is asked before the transaction starts, and an
+    INACTIVE or unknown customer raises before anything is written.
+    """
+    kyc = cbs.fetch_customer(customer_number)
+    if kyc is None:
+        raise errors.CustomerNotFound(f"customer {customer_number} is unknown to the core banking system",
+                                      customer_number=customer_number)
+    if kyc.status is not KycStatus.ACTIVE:
+        raise errors.CustomerInactive(f"customer {customer_number} has an inactive KYC status",
+                                      customer_number=customer_number)
+    for attempt in range(2):
+        with uow:
+            now = clock.now()
+            customer = uow.customers.get(customer_number, for_update=True)
+            already = customer is not None
+            if customer is None:
+                customer = Customer.from_kyc(kyc, now)
+                uow.customers.add(customer)
+            else:
+                customer.refresh(kyc, now)
+            try:
+                uow.commit()
+            except errors.Conflict:
+                if attempt:  # a concurrent registration won twice in a row: give up cleanly
+                    raise errors.ServiceUnavailable("concurrent registrations; retry") from None
+                continue  # a concurrent registration inserted the row first: refresh it instead
+            return customer, already
+    raise AssertionError("unreachable")
+
+
+def get_customer(customer_number: str, uow: UnitOfWork) -> tuple[Customer, Loan | None]:
+    """The stored customer and its ongoing loan, if any."""
+    with uow:
+        customer = uow.customers.get(customer_number)
+        if customer is None:
+            raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
+                                               customer_number=customer_number)
+        return customer, uow.loans.ongoing_for(customer_number)
+
+
+def require_active_customer(uow: UnitOfWork, customer_number: str) -> Customer:
+    customer = uow.customers.get(customer_number)
+    if customer is None:
+        raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
+                                           customer_number=customer_number)
+    if customer.kyc_status is not KycStatus.ACTIVE:
+        raise errors.CustomerInactive(f"customer {customer_number} has an inactive KYC status",
+                                      customer_number=customer_number)
+    return customer

@@ -1,0 +1,152 @@
+"""Use cases of the loan lifecycle: submit, read, list, cancel, repay."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Sequence, TypeVar
+
+from . import errors
+from .customers import require_active_customer
+from .model import CENTS, Loan, LoanStatus
+from .ports import Clock, JobQueue, UnitOfWork
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: How often a use case re-reads and retries after losing a race to a concurrent writer.
+CONFLICT_RETRIES = 3
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class LoanPolicy:
+    min_amount: Decimal
+    max_amount: Decimal
+    currency: str
+
+
+def check_amount(amount: Decimal, minimum: Decimal | None = None, maximum: Decimal | None = None,
+                 what: str = "amount") -> None:
+    if not amount.is_finite() or amount <= 0:
+        raise errors.AmountOutOfRange(f"{what} must be greater than zero")
+    if amount != amount.quantize(CENTS):
+        raise errors.AmountOutOfRange(f"{what} must have at most 2 decimals")
+    if minimum is not None and amount < minimum or maximum is not None and amount > maximum:
+        raise errors.AmountOutOfRange(f"{what} must lie between {minimum} and {maximum}")
+
+
+def _retrying(operation: Callable[[], T]) -> T:
+    """Run `operation`, re-running it when a concurrent writer won (it re-reads everything)."""
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            return operation()
+        except errors.Conflict:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise errors.ServiceUnavailable("too much contention on this loan; retry") from None
+    raise AssertionError("unreachable")
+
+
+def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, uow: UnitOfWork,
+                queue: JobQueue, clock: Clock, policy: LoanPolicy) -> Loan:
+    check_amount(amount, policy.min_amount, policy.max_amount)
+
+    def replay_or_conflict(existing: Loan) -> Loan:
+        if existing.customer_number == customer_number and existing.amount == amount:
+            return existing
+        raise errors.IdempotencyConflict(
+            f"requestId {request_id!r} was used for another loan request", loan_id=existing.id)
+
+    def attempt() -> tuple[Loan, bool]:
+        with uow:
+            if request_id:
+                existing = uow.loans.by_request_id(request_id)
+                if existing is not None:
+                    return replay_or_conflict(existing), False
+            require_active_customer(uow, customer_number)
+            ongoing = uow.loans.ongoing_for(customer_number)
+            if ongoing is not None:
+                raise errors.LoanInProgress(
+                    f"customer {customer_number} already has loan {ongoing.id} ({ongoing.status.value})",
+                    loan_id=ongoing.id, customer_number=customer_number)
+            loan = Loan.submit(customer_number, amount, policy.currency, request_id, clock.now())
+            uow.loans.add(loan)
+            uow.commit()  # the partial unique index refuses a concurrent second ongoing loan here
+            return loan, True
+
+    loan, created = _retrying(attempt)
+    if created:
+        # Only after the commit: a job must never see a loan that is not there. If Redis is down
+        # the loan stays PENDING with next_attempt_at=now, and the reconciler queues it later.
+        schedule_quietly(queue, loan.id)
+    return loan
+
+
+def schedule_quietly(queue: JobQueue, loan_id: str, at=None) -> None:
+    try:
+        queue.schedule_scoring(loan_id, at)
+    except errors.QueueUnavailable as exc:
+        log.warning("job queue unavailable; loan %s waits for the reconciler: %s", loan_id, exc)
+
+
+def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str | None = None) -> Loan:
+    """A loan by id, or the latest loan of a customer."""
+    with uow:
+        if loan_id:
+            loan = uow.loans.get(loan_id)
+            if loan is None:
+                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            return loan
+        if not customer_number:
+            raise errors.SchemaValidationError("give loanId or customerNumber")
+        loan = uow.loans.latest_for(customer_number)
+        if loan is None:
+            if uow.customers.get(customer_number) is None:
+                raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
+                                                   customer_number=customer_number)
+            raise errors.LoanNotFound(f"customer {customer_number} has no loan",
+                                      customer_number=customer_number)
+        return loan
+
+
+def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None = None,
+               offset: int = 0, limit: int = 20) -> tuple[Sequence[Loan], int]:
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise errors.SchemaValidationError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
+    with uow:
+        if uow.customers.get(customer_number) is None:
+            raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
+                                               customer_number=customer_number)
+        return uow.loans.list_for(customer_number, status, offset, limit)
+
+
+def cancel_loan(loan_id: str, reason: str | None, uow: UnitOfWork, clock: Clock) -> Loan:
+    def attempt() -> Loan:
+        with uow:
+            loan = uow.loans.get(loan_id)
+            if loan is None:
+                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            if loan.status not in (LoanStatus.PENDING, LoanStatus.SCORING):
+                raise errors.InvalidLoanState(
+                    f"loan {loan_id} is {loan.status.value}; only PENDING or SCORING loans can be cancelled",
+                    loan_id=loan_id)
+            loan.transition(LoanStatus.CANCELLED, reason or "CANCELLED_BY_REQUEST", clock.now())
+            uow.commit()  # versioned: a scoring decision committed meanwhile makes this retry
+            return loan
+
+    return _retrying(attempt)
+
+
+def repay_loan(loan_id: str, amount: Decimal, reference: str, uow: UnitOfWork, clock: Clock) -> Loan:
+    check_amount(amount)
+
+    def attempt() -> Loan:
+        with uow:
+            loan = uow.loans.get(loan_id)
+            if loan is None:
+                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            loan.repay(amount, reference, clock.now())
+            uow.commit()  # unique (loan, reference) + the loan's version settle concurrent repeats
+            return loan
+
+    return _retrying(attempt)

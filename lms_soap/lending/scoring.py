@@ -1,0 +1,171 @@
+"""The scoring pipeline: one step at a time, driven by jobs (and re-driven by the reconciler).
+
+A step reads the loan, calls the engine outside any transaction, then writes the outcome only if
+the loan has not moved on meanwhile (its version is unchanged). The attempt counters and the next
+poll time live on the loan row, so a lost job or a restarted worker loses nothing: the reconciler
+finds the overdue loan and queues it again, and a duplicate job finds nothing to do.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import errors
+from .decision import decide
+from .loans import schedule_quietly
+from .model import IN_SCORING, Loan, LoanStatus
+from .ports import Clock, JobQueue, ScoreResult, ScoringEngine, SecretBox, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: A job that runs this early (clock skew between the scheduler and us) still counts as due.
+DUE_TOLERANCE = timedelta(milliseconds=500)
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    max_attempts: int = 8
+    max_initiate_attempts: int = 5
+    backoff_base: float = 1.0  # seconds
+    backoff_max: float = 60.0  # seconds
+    jitter: float = 0.2  # fraction of the delay added at random
+    deadline: float = 1800.0  # seconds from submission
+    min_score: int | None = None
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> timedelta:
+        """Exponential back-off with jitter: base * 2**attempt, capped, plus up to `jitter` more."""
+        seconds = min(self.backoff_base * (2 ** attempt), self.backoff_max)
+        seconds *= 1 + self.jitter * (rng or random).random()
+        return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    score_token: str | None = None
+    result: ScoreResult | None = None
+    failure: str | None = None
+
+
+def advance_scoring(loan_id: str, uow: UnitOfWork, engine: ScoringEngine, queue: JobQueue,
+                    box: SecretBox, clock: Clock, policy: ScoringPolicy,
+                    rng: random.Random | None = None) -> LoanStatus | None:
+    """Run the loan's next scoring step if it is due. Returns the loan's status after the step,
+    or None when there was nothing to do (not due, already moved on, or a concurrent step won)."""
+    with uow:
+        loan = uow.loans.get(loan_id)
+        if loan is None or loan.status not in IN_SCORING:
+            return None
+        if loan.next_attempt_at is not None and loan.next_attempt_at > clock.now() + DUE_TOLERANCE:
+            return None  # a job is scheduled for later; this one is a duplicate
+        seen_version, status = loan.version, loan.status
+        score_token, customer_number = loan.scoring_token, loan.customer_number
+        registration = uow.registrations.get()
+        client_token = box.decrypt(registration.token_ciphertext) if registration else None
+
+    outcome = _call_engine(engine, status, customer_number, score_token, client_token)
+
+    with uow:
+        loan = uow.loans.get(loan_id)
+        if loan is None or loan.version != seen_version:
+            return None  # moved on meanwhile (cancelled, or a duplicate step won)
+        now = clock.now()
+        _apply(loan, outcome, now, policy, rng)
+        try:
+            uow.commit()
+        except errors.Conflict:
+            return None
+    if loan.status in IN_SCORING:
+        schedule_quietly(queue, loan.id, loan.next_attempt_at)
+    return loan.status
+
+
+def _call_engine(engine: ScoringEngine, status: LoanStatus, customer_number: str,
+                 score_token: str | None, client_token: str | None) -> _Outcome:
+    if client_token is None:
+        return _Outcome(failure="the LMS is not registered with the scoring engine (ScoringRegister)")
+    try:
+        if status is LoanStatus.PENDING:
+            return _Outcome(score_token=engine.initiate(customer_number, client_token))
+        assert score_token is not None
+        return _Outcome(result=engine.query_score(score_token, client_token))
+    except errors.ScoringEngineUnavailable as exc:
+        return _Outcome(failure=str(exc))
+
+
+def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
+           rng: random.Random | None) -> None:
+    loan.updated_at = now
+    if loan.status is LoanStatus.PENDING:
+        if outcome.score_token:
+            loan.scoring_token = outcome.score_token
+            loan.transition(LoanStatus.SCORING, "SCORING_STARTED", now)
+            loan.next_attempt_at = now + policy.delay(0, rng)
+            return
+        loan.initiate_attempts += 1
+        log.info("loan %s: initiate failed (%d/%d): %s", loan.id, loan.initiate_attempts,
+                 policy.max_initiate_attempts, outcome.failure)
+        if loan.initiate_attempts >= policy.max_initiate_attempts:
+            loan.transition(LoanStatus.FAILED, "SCORING_UNAVAILABLE", now)
+        else:
+            loan.next_attempt_at = now + policy.delay(loan.initiate_attempts, rng)
+        return
+
+    loan.scoring_attempts += 1
+    if outcome.result is not None:
+        status, reason = decide(loan.amount, outcome.result, policy.min_score)
+        loan.score = outcome.result.score
+        loan.limit_amount = outcome.result.limit_amount
+        loan.exclusion = outcome.result.exclusion
+        loan.exclusion_reason = outcome.result.exclusion_reason
+        loan.transition(status, reason, now)
+        if status is LoanStatus.APPROVED:
+            loan.outstanding = loan.amount
+        return
+    if outcome.failure:
+        log.info("loan %s: queryScore failed (%d/%d): %s", loan.id, loan.scoring_attempts,
+                 policy.max_attempts, outcome.failure)
+    if loan.scoring_attempts >= policy.max_attempts:
+        loan.transition(LoanStatus.FAILED, "SCORING_TIMEOUT", now)
+    else:
+        loan.next_attempt_at = now + policy.delay(loan.scoring_attempts, rng)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    requeued: int
+    failed: int
+    queue_down: bool = False
+
+
+def reconcile(uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: ScoringPolicy,
+              grace: timedelta, batch: int = 500) -> ReconcileReport:
+    """Fail loans past the overall deadline, then queue again every loan whose next step is overdue
+    (its job was lost: Redis down or flushed, a worker killed)."""
+    now = clock.now()
+    failed = 0
+    with uow:
+        expired = [loan.id for loan in uow.loans.overdue_before(now - timedelta(seconds=policy.deadline), batch)]
+    for loan_id in expired:
+        with uow:
+            loan = uow.loans.get(loan_id)
+            if loan is None or loan.status not in IN_SCORING:
+                continue
+            reason = "SCORING_UNAVAILABLE" if loan.status is LoanStatus.PENDING else "SCORING_TIMEOUT"
+            loan.transition(LoanStatus.FAILED, reason, clock.now())
+            try:
+                uow.commit()
+                failed += 1
+            except errors.Conflict:
+                pass  # a step finished it meanwhile; the next pass sees the truth
+    with uow:
+        due = [loan.id for loan in uow.loans.due_for_scoring(now - grace, batch)]
+    requeued = 0
+    for loan_id in due:
+        try:
+            queue.schedule_scoring(loan_id)
+        except errors.QueueUnavailable:
+            return ReconcileReport(requeued, failed, queue_down=True)
+        requeued += 1
+    return ReconcileReport(requeued, failed)

@@ -1,0 +1,1 @@
+"""Persistence: tables, the imperative ORM mapping, repositories, the unit of work, migrations."""

@@ -1,0 +1,37 @@
+"""Maps the plain domain dataclasses of lending.model onto the tables (cosmicpython's imperative
+mapping), so that the rules never import SQLAlchemy and the tables never become SOAP types."""
+from __future__ import annotations
+
+from sqlalchemy.orm import registry, relationship
+
+from lms_soap.lending import model
+from . import tables
+
+mapper_registry = registry(metadata=tables.metadata)
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Idempotent: called by bootstrap in every process before the first session."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(model.Customer, tables.customers)
+    mapper_registry.map_imperatively(model.LoanEvent, tables.loan_events)
+    mapper_registry.map_imperatively(model.Repayment, tables.repayments)
+    mapper_registry.map_imperatively(
+        model.Loan,
+        tables.loans,
+        properties={
+            "events": relationship(model.LoanEvent, order_by=tables.loan_events.c.id,
+                                   cascade="all, delete-orphan", lazy="selectin"),
+            "repayments": relationship(model.Repayment, order_by=tables.repayments.c.id,
+                                       cascade="all, delete-orphan", lazy="selectin"),
+        },
+        # Optimistic concurrency: an UPDATE that finds the row's version moved on fails, so two
+        # jobs (or two repayments) racing on one loan cannot both win.
+        version_id_col=tables.loans.c.version,
+    )
+    mapper_registry.map_imperatively(model.ApiClient, tables.api_clients)
+    mapper_registry.map_imperatively(model.ScoringRegistration, tables.scoring_registrations)
+    _mapped = True
