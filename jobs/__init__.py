@@ -1,0 +1,1 @@
+"""Background jobs (RQ): the scoring steps and the reconciler. Jobs take ids and call lending/."""

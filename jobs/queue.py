@@ -1,0 +1,74 @@
+"""The RQ side of the JobQueue port: queue the next scoring step of a loan, now or later."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+from lms_soap.config import Settings
+from lms_soap.lending import errors
+
+log = logging.getLogger(__name__)
+
+#: Seconds a scoring step may run before RQ kills it (covers the engine's connect + read timeouts).
+JOB_TIMEOUT_SECONDS = 60
+#: Seconds RQ keeps a finished job's result (the outcome that matters is the loan row).
+RESULT_TTL_SECONDS = 60
+#: Seconds a failed job stays in RQ's failed registry, for inspection only.
+FAILURE_TTL_SECONDS = 24 * 3600
+ADVANCE_JOB = "jobs.scoring.advance"
+
+
+def job_id_for(loan_id: str) -> str:
+    # One id per loan: a re-queue (reconciler, duplicate) replaces the job instead of piling up.
+    return f"scoring-{loan_id}"
+
+
+class RqJobQueue:
+    """Implements lending.ports.JobQueue on an RQ queue."""
+
+    def __init__(self, redis: Redis, queue_name: str):
+        self.redis = redis
+        self.queue = Queue(queue_name, connection=redis)
+
+    def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
+        kwargs = dict(job_id=job_id_for(loan_id), job_timeout=JOB_TIMEOUT_SECONDS,
+                      result_ttl=RESULT_TTL_SECONDS, failure_ttl=FAILURE_TTL_SECONDS)
+        try:
+            if at is None or at <= datetime.now(timezone.utc):
+                self.queue.enqueue(ADVANCE_JOB, loan_id, **kwargs)
+            else:
+                self.queue.enqueue_at(at, ADVANCE_JOB, loan_id, **kwargs)
+        except RedisError as exc:
+            raise errors.QueueUnavailable(f"redis: {type(exc).__name__}") from None
+
+    def depth(self) -> int:
+        try:
+            return self.queue.count + self.queue.scheduled_job_registry.count
+        except RedisError:
+            return -1
+
+
+class NoJobQueue:
+    """REDIS_URL is empty: nothing is queued; the reconciler (run by `lms-soap reconcile`) drives scoring."""
+
+    def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
+        raise errors.QueueUnavailable("no REDIS_URL configured")
+
+    def depth(self) -> int:
+        return -1
+
+
+def build_redis(settings: Settings) -> Redis:
+    return Redis.from_url(settings.redis_url, socket_connect_timeout=settings.redis_timeout,
+                          socket_timeout=settings.redis_timeout, health_check_interval=30)
+
+
+def build_job_queue(settings: Settings) -> tuple[RqJobQueue | NoJobQueue, Redis | None]:
+    if not settings.redis_url:
+        return NoJobQueue(), None
+    redis = build_redis(settings)
+    return RqJobQueue(redis, settings.queue_name), redis

@@ -1,0 +1,133 @@
+"""create_app(settings) -> the WSGI application: SOAP at /soap (WSDL at /soap?wsdl), REST
+transactions, /healthz, /readyz and /metrics; every response carries X-Request-ID."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+
+from lms_soap.bootstrap import Container, build_container
+from lms_soap.config import Settings
+from lms_soap.logs import request_id_var
+from lms_soap.models.audit import AuditEntry, SqlAuditLog
+from lms_soap.services.application import LmsWsgiApplication, build_soap_application, build_wsdl
+from lms_soap.services.auth import READ_OPERATIONS, Authenticator
+from lms_soap.services.context import ENV_OUTCOME
+from lms_soap.web import metrics
+from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway
+from lms_soap.web.rest import PREFIX as REST_PREFIX
+from lms_soap.web.rest import TransactionsEndpoint
+
+log = logging.getLogger("lms_soap.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+
+
+class LmsApp:
+    def __init__(self, container: Container):
+        self.container = container
+        settings = container.settings
+        soap = build_soap_application(container)
+        self.wsdl = build_wsdl(soap, settings.soap_url)
+        self.authenticator = Authenticator(container.uow, container.box)
+        self.soap = SoapGateway(LmsWsgiApplication(soap, self.wsdl), self.authenticator,
+                                max_body_bytes=settings.max_body_bytes, max_depth=settings.max_xml_depth,
+                                max_elements=settings.max_xml_elements,
+                                timestamp_max_age=settings.wsse_timestamp_max_age)
+        self.rest = TransactionsEndpoint(container, self.authenticator)
+        self.audit = SqlAuditLog(container.engine)
+
+    # --- routing -----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        captured = {}
+
+        def start(status, headers, exc_info=None):
+            captured["status"] = status
+            return start_response(status, [*headers, ("X-Request-ID", request_id)], exc_info)
+
+        try:
+            body = list(self._route(environ, start))  # bodies are small; materialise to time them
+        finally:
+            request_id_var.reset(token)
+        self._observe(environ, captured.get("status", "500"), time.perf_counter() - started, request_id)
+        return body
+
+    def _route(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.rstrip("/") == "/soap":
+            if method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+                return _respond(start_response, "200 OK", "text/xml; charset=utf-8", self.wsdl)
+            return self.soap(environ, start_response)
+        if path == REST_PREFIX or path.startswith(REST_PREFIX + "/"):
+            environ[ENV_OPERATION] = "REST:transactions"
+            return self.rest(environ, start_response)
+        if path == "/healthz":
+            return _respond(start_response, "200 OK", "text/plain", b"ok\n")
+        if path == "/readyz":
+            return self._ready(start_response)
+        if path == "/metrics":
+            return _respond(start_response, "200 OK", "text/plain; version=0.0.4",
+                            metrics.render(self.container))
+        return _respond(start_response, "404 Not Found", "text/plain", b"not found\n")
+
+    def _ready(self, start_response):
+        checks = {"database": "ok", "redis": "ok"}
+        try:
+            with self.container.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            checks["database"] = f"down: {type(exc).__name__}"
+        redis = self.container.redis
+        try:
+            if redis is not None:
+                redis.ping()
+            else:
+                checks["redis"] = "not configured"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"down: {type(exc).__name__}"
+        ok = checks["database"] == "ok" and checks["redis"] in ("ok", "not configured")
+        body = "".join(f"{k}: {v}\n" for k, v in checks.items()).encode()
+        return _respond(start_response, "200 OK" if ok else "503 Service Unavailable", "text/plain", body)
+
+    # --- metrics, access log, audit ------------------------------------------------------------
+    def _observe(self, environ, status: str, elapsed: float, request_id: str) -> None:
+        operation = environ.get(ENV_OPERATION)
+        if operation is None:
+            return  # WSDL, health and metrics requests are not counted
+        outcome = environ.get(ENV_OUTCOME, {})
+        faultcode = outcome.get("faultcode") or ("" if status.startswith("2") else status.split()[0])
+        metrics.REQUESTS.labels(operation, faultcode or "OK").inc()
+        metrics.LATENCY.labels(operation).observe(elapsed)
+        principal = environ.get(ENV_PRINCIPAL)
+        duration_ms = int(elapsed * 1000)
+        log.info("%s %s", operation, faultcode or "OK", extra={
+            "operation": operation, "principal": principal.username if principal else None,
+            "faultcode": faultcode or None, "duration_ms": duration_ms,
+            "customer": outcome.get("customer"), "loan": outcome.get("loan")})
+        auth_failed = faultcode.endswith("AuthenticationFailed")
+        if operation in READ_OPERATIONS and not auth_failed or operation.startswith("REST:") and not auth_failed:
+            return
+        self.audit.record(AuditEntry(
+            at=datetime.now(timezone.utc), principal=principal.username if principal else None,
+            operation=operation, customer_number=outcome.get("customer"), loan_id=outcome.get("loan"),
+            outcome=faultcode or "OK", request_id=request_id, duration_ms=duration_ms,
+            authenticated=not auth_failed))
+
+
+def _respond(start_response, status: str, content_type: str, body: bytes) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def create_app(settings: Settings, container: Container | None = None) -> LmsApp:
+    """The WSGI application. Builds the container (engine, clients) unless one is given."""
+    return LmsApp(container or build_container(settings))

@@ -1,0 +1,83 @@
+"""The composition root: builds the engine, the unit-of-work factory and the outbound clients from
+settings, once per process. Used by the WSGI app, the worker and the CLI alike.
+
+Nothing here runs at import time: gunicorn --preload and RQ's forking would share sockets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from lms_soap.config import Settings
+from lms_soap.crypto import KeyedSecretBox
+from lms_soap.lending.loans import LoanPolicy
+from lms_soap.lending.ports import Clock, CoreBanking, JobQueue, ScoringEngine, SecretBox, SystemClock
+from lms_soap.lending.scoring import ScoringPolicy
+from lms_soap.models.db import build_engine
+from lms_soap.models.orm import start_mappers
+from lms_soap.models.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    uow: SqlUnitOfWorkFactory  # call it for a fresh unit of work: `container.uow()`
+    cbs: CoreBanking
+    scoring_engine: ScoringEngine
+    queue: JobQueue
+    box: SecretBox
+    clock: Clock = field(default_factory=SystemClock)
+    redis: Any = None  # the redis client of the job queue (None without REDIS_URL)
+
+    @property
+    def loan_policy(self) -> LoanPolicy:
+        s = self.settings
+        return LoanPolicy(min_amount=s.loan_min_amount, max_amount=s.loan_max_amount, currency=s.loan_currency)
+
+    @property
+    def scoring_policy(self) -> ScoringPolicy:
+        s = self.settings
+        return ScoringPolicy(
+            max_attempts=s.scoring_max_attempts, max_initiate_attempts=s.scoring_max_initiate_attempts,
+            backoff_base=s.scoring_backoff_base, backoff_max=s.scoring_backoff_max,
+            jitter=s.scoring_backoff_jitter, deadline=s.scoring_deadline, min_score=s.scoring_min_score)
+
+    @property
+    def reconcile_grace(self) -> timedelta:
+        return timedelta(seconds=self.settings.reconcile_grace)
+
+    def new_uow(self) -> SqlUnitOfWork:
+        return self.uow()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_container(settings: Settings, *, cbs: CoreBanking | None = None,
+                    scoring_engine: ScoringEngine | None = None, queue: JobQueue | None = None,
+                    clock: Clock | None = None) -> Container:
+    """Everything one process needs. Tests pass fakes or pre-built clients for any part."""
+    from jobs.queue import build_job_queue  # jobs/ sits beside lms_soap/: imported when wiring only
+    from lms_soap.clients.core_banking import ZeepCoreBanking
+    from lms_soap.clients.scoring_engine import HttpScoringEngine
+
+    start_mappers()
+    engine = build_engine(settings)
+    redis = None
+    if queue is None:
+        queue, redis = build_job_queue(settings)
+    return Container(
+        settings=settings,
+        engine=engine,
+        uow=SqlUnitOfWorkFactory(engine),
+        cbs=cbs or ZeepCoreBanking.from_settings(settings),
+        scoring_engine=scoring_engine or HttpScoringEngine.from_settings(settings),
+        queue=queue,
+        box=KeyedSecretBox(settings.secret_key),
+        clock=clock or SystemClock(),
+        redis=redis,
+    )

@@ -1,0 +1,1 @@
+"""Outbound adapters: the Core Banking System (zeep) and the scoring engine (requests)."""

@@ -1,0 +1,1 @@
+"""The sandbox: CBS and scoring-engine simulators and the runner of the whole journey."""

@@ -1,0 +1,150 @@
+"""Who is calling, and may they call this operation.
+
+Credentials come as HTTP Basic or as a WS-Security UsernameToken (PasswordText) in the SOAP
+header; a wsu:Timestamp, when present, must be fresh. Verified credentials are cached for a few
+seconds per process, so a hot client costs one dictionary lookup instead of a database read.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from lxml import etree
+
+from lms_soap.lending import errors
+from lms_soap.lending.api_clients import authenticate
+from lms_soap.lending.model import Role
+from lms_soap.lending.ports import SecretBox, UnitOfWork
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+PASSWORD_TEXT = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
+)
+
+BANK, SCORING, ADMIN = Role.BANK, Role.SCORING, Role.ADMIN
+#: The contract's role table: which roles may call which operation.
+OPERATION_ROLES: dict[str, frozenset[Role]] = {
+    "RegisterCustomer": frozenset({BANK, ADMIN}),
+    "GetCustomer": frozenset({BANK, ADMIN}),
+    "SubmitLoan": frozenset({BANK, ADMIN}),
+    "GetLoanStatus": frozenset({BANK, ADMIN}),
+    "ListLoans": frozenset({BANK, ADMIN}),
+    "CancelLoan": frozenset({BANK, ADMIN}),
+    "RepayLoan": frozenset({BANK, ADMIN}),
+    "ScoringRegister": frozenset({ADMIN}),
+    "GetTransactions": frozenset({SCORING, ADMIN}),
+}
+#: Operations that change nothing (not written to the audit log).
+READ_OPERATIONS = frozenset({"GetCustomer", "GetLoanStatus", "ListLoans", "GetTransactions"})
+
+#: Seconds a verified credential is trusted without a database read (revocation delay at most).
+CREDENTIAL_CACHE_SECONDS = 5.0
+CREDENTIAL_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    scheme: str  # "basic" or "wsse"
+
+
+def basic_credentials(authorization: str | None) -> Credentials | None:
+    if not authorization or not authorization[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise errors.AuthenticationFailed("malformed HTTP Basic credentials") from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise errors.AuthenticationFailed("malformed HTTP Basic credentials")
+    return Credentials(username, password, "basic")
+
+
+def wsse_credentials(header: etree._Element | None, now: datetime, max_age: int) -> Credentials | None:
+    """The UsernameToken of a soap:Header, checking its wsu:Timestamp when there is one."""
+    if header is None:
+        return None
+    security = header.find(f"{{{WSSE}}}Security")
+    if security is None:
+        return None
+    timestamp = security.find(f"{{{WSU}}}Timestamp")
+    if timestamp is not None:
+        _check_timestamp(timestamp, now, max_age)
+    token = security.find(f"{{{WSSE}}}UsernameToken")
+    if token is None:
+        raise errors.AuthenticationFailed("wsse:Security carries no UsernameToken")
+    username = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
+    password_el = token.find(f"{{{WSSE}}}Password")
+    if not username or password_el is None:
+        raise errors.AuthenticationFailed("UsernameToken needs Username and Password")
+    if password_el.get("Type", PASSWORD_TEXT) != PASSWORD_TEXT:
+        raise errors.AuthenticationFailed("only PasswordText UsernameTokens are accepted")
+    return Credentials(username, password_el.text or "", "wsse")
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        raise ValueError("empty")
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _check_timestamp(timestamp: etree._Element, now: datetime, max_age: int) -> None:
+    try:
+        created = _parse_time(timestamp.findtext(f"{{{WSU}}}Created"))
+        expires_text = timestamp.findtext(f"{{{WSU}}}Expires")
+        expires = _parse_time(expires_text) if expires_text else None
+    except ValueError:
+        raise errors.AuthenticationFailed("wsu:Timestamp is not readable") from None
+    skew = timedelta(seconds=max_age)
+    if created < now - skew or created > now + skew or (expires is not None and expires < now):
+        raise errors.AuthenticationFailed("wsu:Timestamp is stale or from the future")
+
+
+class Authenticator:
+    """Verifies credentials against the api_clients table, with a short per-process cache."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], box: SecretBox,
+                 ttl: float = CREDENTIAL_CACHE_SECONDS):
+        self.uow_factory = uow_factory
+        self.box = box
+        self.ttl = ttl
+        self._cache: dict[tuple[str, bytes], tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, credentials: Credentials) -> Principal:
+        # The cache key holds a digest of the secret, never the secret itself.
+        key = (credentials.username, hashlib.sha256(credentials.password.encode()).digest())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        client = authenticate(credentials.username, credentials.password, self.uow_factory(), self.box)
+        principal = Principal(client.username, client.role)
+        with self._lock:
+            if len(self._cache) >= CREDENTIAL_CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = (now + self.ttl, principal)
+        return principal
+
+
+def authorize(principal: Principal, operation: str) -> None:
+    roles = OPERATION_ROLES.get(operation)
+    if roles is None or principal.role not in roles:
+        raise errors.NotAuthorized(f"role {principal.role.value} may not call {operation}")

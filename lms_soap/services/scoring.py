@@ -1,0 +1,42 @@
+"""Operations of the scoring side: ScoringRegister (admin) and GetTransactions (scoring, admin)."""
+from __future__ import annotations
+
+from spyne import Unicode, rpc
+
+from lms_soap.crypto import generate_secret
+from lms_soap.lending.registration import register_with_scoring_engine
+from lms_soap.lending.transactions import get_transactions
+
+from .context import deps, note
+from .faults import LmsFault
+from .types import (
+    CustomerNumber,
+    ScoringRegistration,
+    TransactionData,
+    pack_registration,
+    pack_transaction,
+    required,
+)
+
+Name = Unicode(min_len=1, max_len=100, pattern=r"[^\t\n\r]+")
+Url = Unicode(min_len=1, max_len=500, pattern=r"https?://[^\s]+")
+
+
+@rpc(Name, Url, _returns=ScoringRegistration, _out_variable_name="registration", _throws=[LmsFault])
+def ScoringRegister(ctx, name, url):
+    d = deps(ctx)
+    registration = register_with_scoring_engine(
+        name or d.settings.scoring_client_name, url or d.settings.transactions_url,
+        d.uow(), d.scoring_engine, d.box, d.clock, generate_secret)
+    return pack_registration(registration)
+
+
+@rpc(required(CustomerNumber), _returns=TransactionData.customize(max_occurs="unbounded"),
+     _out_variable_name="transactions", _throws=[LmsFault])
+def GetTransactions(ctx, customerNumber):
+    note(ctx, customer=customerNumber)
+    records = get_transactions(customerNumber, deps(ctx).cbs)
+    return [pack_transaction(record) for record in records]
+
+
+OPERATIONS = {"ScoringRegister": ScoringRegister, "GetTransactions": GetTransactions}

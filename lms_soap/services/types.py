@@ -1,0 +1,189 @@
+"""The SOAP types of the published contract (namespace urn:lms-soap:v1), and their packing from
+domain objects. These classes are the wire format only: the domain lives in lending.model."""
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+from spyne import (
+    Boolean,
+    ComplexModel,
+    DateTime,
+    Decimal,
+    Double,
+    Integer32,
+    Integer64,
+    Unicode,
+)
+
+from lms_soap.lending.model import CENTS
+from lms_soap.lending.model import Customer as DomainCustomer
+from lms_soap.lending.model import Loan as DomainLoan
+from lms_soap.lending.model import LoanStatus as DomainLoanStatus
+from lms_soap.lending.model import ScoringRegistration as DomainRegistration
+from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS
+
+TNS = "urn:lms-soap:v1"
+
+
+# --- simple types ------------------------------------------------------------------------------
+#: xs:decimal with 2 fraction digits. Values are quantized when packed (money()), so they are
+#: written as "100.00". (Spyne's str_format would also format the facets, breaking the schema.)
+Money = Decimal(total_digits=18, fraction_digits=2)
+#: An amount a caller sends: positive, at most 2 decimals (the service bounds are checked later).
+PositiveMoney = Decimal(total_digits=18, fraction_digits=2, gt=0, min_occurs=1, nillable=False)
+UtcDateTime = DateTime(as_timezone=timezone.utc)
+CustomerNumber = Unicode(min_len=1, max_len=32, pattern=r"[A-Za-z0-9\-]{1,32}")
+LoanId = Unicode(min_len=1, max_len=40, pattern=r"[A-Za-z0-9\-]{1,40}")
+RequestId = Unicode(min_len=1, max_len=64, pattern=r"[A-Za-z0-9._:\-]{1,64}")
+Reference = Unicode(min_len=1, max_len=64, pattern=r"[A-Za-z0-9._:/\-]{1,64}")
+FreeText = Unicode(max_len=255, pattern=r"[^\t\n\r]*")  # one line (XML 1.0 already bars other controls)
+LoanStatusType = Unicode(values=[s.value for s in DomainLoanStatus])
+KycStatusType = Unicode(values=["ACTIVE", "INACTIVE"])
+
+
+def money(value):
+    return None if value is None else value.quantize(CENTS)
+
+
+def required(model):
+    return model.customize(min_occurs=1, nillable=False)
+
+
+# --- complex types -----------------------------------------------------------------------------
+class _Base(ComplexModel):
+    __namespace__ = TNS
+
+
+class LoanEvent(_Base):
+    _type_info = [
+        ("fromStatus", LoanStatusType),
+        ("toStatus", required(LoanStatusType)),
+        ("reason", Unicode),
+        ("at", required(UtcDateTime)),
+    ]
+
+
+class Loan(_Base):
+    _type_info = [
+        ("loanId", required(Unicode)),
+        ("customerNumber", required(Unicode)),
+        ("amount", required(Money)),
+        ("currency", required(Unicode)),
+        ("status", required(LoanStatusType)),
+        ("statusReason", Unicode),
+        ("score", Integer32),
+        ("limitAmount", Money),
+        ("exclusion", Unicode),
+        ("exclusionReason", Unicode),
+        ("scoringAttempts", required(Integer32)),
+        ("outstanding", Money),
+        ("requestId", Unicode),
+        ("createdAt", required(UtcDateTime)),
+        ("updatedAt", required(UtcDateTime)),
+        ("decidedAt", UtcDateTime),
+        # An addition to the contract's list: the kept history, oldest first (GetLoanStatus only).
+        ("history", LoanEvent.customize(max_occurs="unbounded")),
+    ]
+
+
+class Customer(_Base):
+    _type_info = [
+        ("customerNumber", required(Unicode)),
+        ("firstName", Unicode),
+        ("middleName", Unicode),
+        ("lastName", Unicode),
+        ("gender", Unicode),
+        ("idType", Unicode),
+        ("idNumber", Unicode),
+        ("mobile", Unicode),
+        ("email", Unicode),
+        ("monthlyIncome", Money),
+        ("kycStatus", required(KycStatusType)),
+        ("registeredAt", required(UtcDateTime)),
+        ("kycRefreshedAt", required(UtcDateTime)),
+        ("ongoingLoan", Loan),
+    ]
+
+
+class ScoringRegistration(_Base):
+    _type_info = [
+        ("clientId", required(Unicode)),
+        ("name", required(Unicode)),
+        ("url", required(Unicode)),
+        ("username", required(Unicode)),
+        ("registeredAt", required(UtcDateTime)),
+    ]
+
+
+_XS = {"string": Unicode, "double": Double, "int": Integer32, "long": Integer64, "dateTime": DateTime}
+
+
+class TransactionData(_Base):
+    """The CBS transactionData record, same names, types and optionality as the bank's WSDL."""
+
+    __type_name__ = "transactionData"
+    _type_info = [
+        (name, _XS[xs_type] if optional else required(_XS[xs_type]))
+        for name, xs_type, optional in TRANSACTION_FIELDS
+    ]
+
+
+# --- packing ------------------------------------------------------------------------------------
+def pack_loan(loan: DomainLoan, with_history: bool = False) -> Loan:
+    return Loan(
+        loanId=loan.id,
+        customerNumber=loan.customer_number,
+        amount=money(loan.amount),
+        currency=loan.currency,
+        status=loan.status.value,
+        statusReason=loan.status_reason,
+        score=loan.score,
+        limitAmount=money(loan.limit_amount),
+        exclusion=loan.exclusion,
+        exclusionReason=loan.exclusion_reason,
+        scoringAttempts=loan.scoring_attempts,
+        outstanding=money(loan.outstanding),
+        requestId=loan.request_id,
+        createdAt=loan.created_at,
+        updatedAt=loan.updated_at,
+        decidedAt=loan.decided_at,
+        history=[
+            LoanEvent(fromStatus=e.from_status.value if e.from_status else None,
+                      toStatus=e.to_status.value, reason=e.reason, at=e.at)
+            for e in loan.events
+        ] if with_history else None,
+    )
+
+
+def pack_customer(customer: DomainCustomer, ongoing: DomainLoan | None = None) -> Customer:
+    return Customer(
+        customerNumber=customer.customer_number,
+        firstName=customer.first_name,
+        middleName=customer.middle_name,
+        lastName=customer.last_name,
+        gender=customer.gender,
+        idType=customer.id_type,
+        idNumber=customer.id_number,
+        mobile=customer.mobile,
+        email=customer.email,
+        monthlyIncome=money(customer.monthly_income),
+        kycStatus=customer.kyc_status.value,
+        registeredAt=customer.registered_at,
+        kycRefreshedAt=customer.kyc_refreshed_at,
+        ongoingLoan=pack_loan(ongoing) if ongoing is not None else None,
+    )
+
+
+def pack_registration(registration: DomainRegistration) -> ScoringRegistration:
+    return ScoringRegistration(
+        clientId=registration.client_id,
+        name=registration.name,
+        url=registration.url,
+        username=registration.username,
+        registeredAt=registration.registered_at,
+    )
+
+
+def pack_transaction(record: dict[str, Any]) -> TransactionData:
+    return TransactionData(**{name: record.get(name) for name, _, _ in TRANSACTION_FIELDS})
