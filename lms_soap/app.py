@@ -12,13 +12,14 @@ from sqlalchemy import text
 
 from lms_soap.bootstrap import Container, build_container
 from lms_soap.config import Settings
+from lms_soap.lending import errors
 from lms_soap.logs import request_id_var
 from lms_soap.models.audit import AuditEntry, SqlAuditLog
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application, build_wsdl
 from lms_soap.services.auth import READ_OPERATIONS, Authenticator
 from lms_soap.services.context import ENV_OUTCOME
 from lms_soap.web import metrics
-from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway
+from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway, soap_fault_response
 from lms_soap.web.rest import PREFIX as REST_PREFIX
 from lms_soap.web.rest import TransactionsEndpoint
 
@@ -55,6 +56,9 @@ class LmsApp:
 
         try:
             body = list(self._route(environ, start))  # bodies are small; materialise to time them
+        except Exception:  # noqa: BLE001 - never an HTML page or a traceback to the caller
+            log.exception("unhandled error")
+            body = soap_fault_response(start, errors.InternalError("internal error"), environ)
         finally:
             request_id_var.reset(token)
         self._observe(environ, captured.get("status", "500"), time.perf_counter() - started, request_id)

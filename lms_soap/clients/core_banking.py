@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import urlparse
 
 import requests
@@ -31,6 +31,9 @@ from zeep.wsse.utils import get_security_header
 
 from lms_soap.lending.errors import CoreBankingUnavailable
 from lms_soap.lending.model import CENTS, KycRecord, KycStatus
+
+if TYPE_CHECKING:
+    from lms_soap.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +69,11 @@ class _LocalTransport(Transport):
 
     def load(self, url: str) -> bytes:
         if urlparse(url).scheme in ("http", "https"):
-            raise ValueError(f"refusing to fetch {url}: the CBS WSDLs are loaded from local files")
+            raise ValueError(f"refusing to fetch {url}: the CBS WSDLs are local files")
         return super().load(url)
 
-    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+    def post(self, address: str, message: bytes | str,
+             headers: dict[str, str]) -> requests.Response:
         # Same call as zeep's own post (checked in zeep 4.3's transports.py), which is where
         # operation_timeout is applied: timeout=(connect, read) reaches requests on every POST.
         response = self.session.post(address, data=message, headers=headers,
@@ -91,12 +95,24 @@ class _MustUnderstandUsernameToken(UsernameToken):
 
 
 class ZeepCoreBanking:
-    """The CoreBanking port (lms_soap.lending.ports) over the CBS's Customer and Transactions services."""
+    """The CoreBanking port (lending/ports.py) over the CBS's Customer and Transactions services."""
 
     def __init__(self, *, wsdl_dir: str | Path, customer_url: str, transactions_url: str,
                  username: str, password: str, auth_mode: str = "wsse",
                  connect_timeout: float, read_timeout: float,
                  session: requests.Session | None = None) -> None:
+        """
+        :param wsdl_dir: folder of the bank's verbatim customerWsdl.wsdl and transactionWsdl.wsdl.
+        :param customer_url: endpoint of the Customer (KYC) service; replaces the WSDL's address.
+        :param transactions_url: endpoint of the Transactions service; likewise.
+        :param username: the CBS user. :param password: its password (never logged).
+        :param auth_mode: 'wsse' (WS-Security UsernameToken, PasswordText, mustUnderstand="1")
+            or 'basic' (HTTP Basic on the session).
+        :param connect_timeout: seconds to establish a connection.
+        :param read_timeout: seconds to wait for the reply once connected.
+        :param session: a requests.Session to use instead of the pooled one built here (its
+            `auth` is set in basic mode).
+        """
         if auth_mode not in AUTH_MODES:
             raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
         wsdl_dir = Path(wsdl_dir)
@@ -127,7 +143,7 @@ class ZeepCoreBanking:
         self.transactions_url = transactions_url
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "ZeepCoreBanking":
+    def from_settings(cls, settings: Settings) -> "ZeepCoreBanking":
         """Build from lms_soap.config.Settings (its cbs_* fields)."""
         return cls(wsdl_dir=settings.cbs_wsdl_dir, customer_url=settings.cbs_customer_url,
                    transactions_url=settings.cbs_transactions_url,
@@ -144,6 +160,8 @@ class ZeepCoreBanking:
         try:
             customer = self._customer.Customer(customerNumber=customer_number)
         except Fault as fault:
+            # Only a real soap:Fault counts (zeep gives code=None to the "Unknown fault" it
+            # makes of any other non-200 XML, e.g. a proxy's HTML "404 Not Found" page).
             if fault.code is not None and "not found" in (fault.message or "").lower():
                 return None
             raise self._unavailable("Customer", customer_number, fault) from fault
@@ -173,7 +191,8 @@ class ZeepCoreBanking:
             raise self._unavailable(operation, customer_number, exc) from exc
 
     @staticmethod
-    def _unavailable(operation: str, customer_number: str, exc: BaseException) -> CoreBankingUnavailable:
+    def _unavailable(operation: str, customer_number: str,
+                     exc: BaseException) -> CoreBankingUnavailable:
         # The exception's class and a short text: never the request (it holds the password).
         detail = str(exc).splitlines()[0][:200] if str(exc) else ""
         logger.warning("CBS %s call for customer %s failed: %s: %s", operation, customer_number,
@@ -206,7 +225,7 @@ def _money(value: float | None) -> Decimal | None:
     if not math.isfinite(value):
         raise ValueError(f"monthlyIncome is not a finite number: {value!r}")
     # str(float) is the shortest repr (7216.72, not 7216.71999...), then cents.
-    return Decimal(str(float(value))).quantize(CENTS)
+    return Decimal(str(float(value))).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def _kyc_record(customer: Any, requested: str) -> KycRecord:

@@ -78,12 +78,10 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if not self._committed:
-                self.rollback()
-        finally:
-            assert self.session is not None
-            self.session.close()
+        # Without commit(), close() rolls the transaction back as the connection returns to the
+        # pool; unlike rollback() it leaves what was read readable (detached, not expired).
+        assert self.session is not None
+        self.session.close()
         if exc is not None:
             translated = translate_db_error(exc)
             if translated is not None:

@@ -1,23 +1,28 @@
 """The CBS simulator's deterministic data: KYC records and transaction records per customer number.
 
-| customerNumber       | name               | gender | idType          | idNumber  | monthlyIncome | status   | transactions          |
-|----------------------|--------------------|--------|-----------------|-----------|---------------|----------|-----------------------|
-| 234774784            | John A. Doe        | FEMALE | DRIVERS_LICENSE | ID9368586 | 7216.72       | ACTIVE   | 2 (the scoring docs') |
-| 318411216            | Mary W. Wanjiru    | FEMALE | NATIONAL_ID     | ID2738465 | 4350.00       | ACTIVE   | 3 (generated)         |
-| 340397370            | Peter Otieno       | MALE   | PASSPORT        | AK0451229 | 12500.50      | ACTIVE   | 2 (generated)         |
-| 366585630            | Grace N. Akinyi    | FEMALE | VOTERS_ID       | ID6604219 | 980.40        | ACTIVE   | 3 (generated)         |
-| 397178638            | David E. Williams  | MALE   | NATIONAL_ID     | ID4118300 | 1885.23       | ACTIVE   | 2 (generated)         |
-| 555000001            | Samuel T. Kiptoo   | MALE   | NATIONAL_ID     | ID5550001 | 3100.00       | INACTIVE | 2 (generated)         |
-| 555000002            | Alice M. Njeri     | FEMALE | PASSPORT        | AP5550002 | 2500.00       | ACTIVE   | none (empty list)     |
-| 700000000..799999999 | generated          | random | random          | ID+7 dig. | 500..20000    | ACTIVE   | 1-3 (generated)       |
-| any other (999999999)| unknown: Customer answers a Client fault "Customer not found: <n>"; Transactions an empty list |
+| customerNumber         | name              | gender | idType          | idNumber  | monthlyIncome | status   | transactions          |
+|------------------------|-------------------|--------|-----------------|-----------|---------------|----------|-----------------------|
+| 234774784              | John A. Doe       | FEMALE | DRIVERS_LICENSE | ID9368586 | 7216.72       | ACTIVE   | 2 (the scoring docs') |
+| 318411216              | Mary W. Wanjiru   | FEMALE | NATIONAL_ID     | ID2738465 | 4350.00       | ACTIVE   | 3 (generated)         |
+| 340397370              | Peter Otieno      | MALE   | PASSPORT        | AK0451229 | 12500.50      | ACTIVE   | 2 (generated)         |
+| 366585630              | Grace N. Akinyi   | FEMALE | VOTERS_ID       | ID6604219 | 980.40        | ACTIVE   | 3 (generated)         |
+| 397178638              | David E. Williams | MALE   | NATIONAL_ID     | ID4118300 | 1885.23       | ACTIVE   | 2 (generated)         |
+| 555000001              | Samuel T. Kiptoo  | MALE   | NATIONAL_ID     | ID5550001 | 3100.00       | INACTIVE | 2 (generated)         |
+| 555000002              | Alice M. Njeri    | FEMALE | PASSPORT        | AP5550002 | 2500.00       | ACTIVE   | none (empty list)     |
+| 700000000..799999999   | generated         | random | random          | ID+7 dig. | 500..20000    | ACTIVE   | 1-3 (generated)       |
+| any other: 999999999.. | unknown           | -      | -               | -         | -             | -        | none (empty list)     |
 
+- Unknown customers: operation Customer answers a SOAP Client fault "Customer not found: <n>";
+  operation Transactions answers an empty TransactionsResponse.
+- The documented customers have CBS ids 1..7 in table order, mobile +2547110000<id>
+  (e.g. +254711000001) and email <first>.<last>@example.com.
 - 340397370 has no middleName (the element is absent), to show an optional field missing.
 - 234774784's two records are the two records of the scoring engine's documentation
   (spec-transactions.json), values exact; `lastTransactionType` is absent in both.
-- "generated" records come from `random.Random("tx:<number>")` and synthetic KYC from
-  `random.Random("kyc:<number>")` (string seeds hash with SHA-512: stable across processes and
-  Python runs). Nothing is pre-generated; a lookup costs microseconds.
+- "generated" records come from `random.Random("tx:<number>")`, a synthetic customer's record
+  count (1-3) from `random.Random("count:<number>")` and its KYC from
+  `random.Random("kyc:<number>")`. String seeds hash with SHA-512, so the data are the same in
+  every process and Python run. Nothing is pre-generated; a lookup costs microseconds.
 - Every dateTime is in East Africa Time (+03:00), as the live CBS (Spring-WS) sends it.
 - Synthetic numbers must be written canonically (nine digits, no sign, no leading zero).
 """
@@ -221,9 +226,11 @@ def _synthetic_kyc(number: str) -> dict[str, Any]:
     created = _EPOCH_2015 + timedelta(seconds=rng.randrange(_TEN_YEARS))
     return {
         "createdAt": created, "createdDate": created, "customerNumber": number,
-        "dob": datetime(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28), tzinfo=EAT),
+        "dob": datetime(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28),
+                        tzinfo=EAT),
         "email": f"{first}.{last}.{number[-4:]}@example.com".lower(), "firstName": first,
-        "gender": rng.choice(GENDERS), "id": int(number), "idNumber": f"ID{rng.randrange(10 ** 7):07d}",
+        "gender": rng.choice(GENDERS), "id": int(number),
+        "idNumber": f"ID{rng.randrange(10 ** 7):07d}",
         "idType": rng.choice(ID_TYPES), "lastName": last,
         "middleName": f"{rng.choice('ABCDEFGHJKLMNPRSTW')}.", "mobile": f"+2547{number[-8:]}",
         "monthlyIncome": round(rng.uniform(500, 20000), 2), "status": "ACTIVE",

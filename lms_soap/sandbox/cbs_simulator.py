@@ -1,7 +1,7 @@
 """A Core Banking System simulator: the bank's two SOAP contracts (wsdl/cbs/), served by Spyne.
 
     POST /service/customer          operation Customer      (WSDL: GET /service/customer?wsdl)
-    POST /service/transaction-data  operation Transactions  (WSDL: GET /service/transaction-data?wsdl)
+    POST /service/transaction-data  operation Transactions  (WSDL: GET ...transaction-data?wsdl)
 
 One WSGI callable serves both, so one process on one port (DEFAULT_PORT, 8093) is the whole CBS:
     gunicorn -b :8093 'lms_soap.sandbox.cbs_simulator:create_app_from_env()'
@@ -12,13 +12,14 @@ Data: lms_soap/sandbox/cbs_data.py (documented there). An unknown customer gets 
 
 Credentials (checked on every SOAP call, never on a WSDL GET):
     auth_mode='wsse'  a WS-Security UsernameToken with a PasswordText password in the SOAP Header
-                      (Spyne ignores mustUnderstand, so `wsse:Security mustUnderstand="1"` is accepted);
+                      (Spyne ignores mustUnderstand: `wsse:Security mustUnderstand="1"` is fine);
     auth_mode='basic' an HTTP Basic Authorization header;
     auth_mode='any'   either one.
 Missing or wrong credentials give a SOAP fault with faultcode Client.
 
 Failure knobs: `latency` seconds are slept before every reply; `fail` makes every SOAP call fail:
-'fault' (a SOAP Server fault), 'garbage' (HTTP 200, text/xml, not XML), 'http500' (an HTML 500 page).
+'fault' (a SOAP Server fault), 'garbage' (HTTP 200, text/xml, not XML), 'http500' (an HTML
+500 page).
 A WSDL GET is never failed, so clients can still be built while a failure is simulated.
 """
 from __future__ import annotations
@@ -136,8 +137,24 @@ def _spyne_app(service: type[ServiceBase], tns: str, name: str, guard: Callable,
     return WsgiApplication(app)
 
 
+# Spyne 2.14 crashes (StopIteration, a text/plain 500 from the WSGI server) on an empty POST body,
+# so the dispatcher answers that case itself with the Client fault Spyne gives for bad XML.
+_EMPTY_BODY_FAULT = (
+    b"<?xml version='1.0' encoding='UTF-8'?>\n<soap11env:Envelope xmlns:soap11env="
+    b'"http://schemas.xmlsoap.org/soap/envelope/"><soap11env:Body><soap11env:Fault>'
+    b"<faultcode>soap11env:Client</faultcode><faultstring>Empty request body</faultstring>"
+    b"</soap11env:Fault></soap11env:Body></soap11env:Envelope>")
 _HTML_500 = (b"<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>"
-             b"<body><h1>Internal Server Error</h1><p>The server encountered an error.</body></html>")
+             b"<body><h1>Internal Server Error</h1><p>The server encountered an error.</p>"
+             b"</body></html>")
+
+
+def _empty_post(environ: dict) -> bool:
+    if environ.get("REQUEST_METHOD") != "POST":
+        return False
+    length = environ.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return length == "0" or (not length and not chunked)
 
 
 def create_app(*, username: str = "admin", password: str = "pwd123", auth_mode: str = "wsse",
@@ -167,6 +184,10 @@ def create_app(*, username: str = "admin", password: str = "pwd123", auth_mode: 
                 return [b"this is not XML <<< \x00"]
             start_response("500 Internal Server Error", [("Content-Type", "text/html")])
             return [_HTML_500]
+        if _empty_post(environ):
+            start_response("500 Internal Server Error",
+                           [("Content-Type", "text/xml; charset=utf-8")])
+            return [_EMPTY_BODY_FAULT]
         return target(environ, start_response)
 
     return application

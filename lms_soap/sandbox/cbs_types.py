@@ -13,8 +13,8 @@ from typing import Any
 
 from spyne import ComplexModel, DateTime, Double, Integer32, Integer64, Unicode
 from spyne.model import ModelBase
-from spyne.model.enum import Enum
 from spyne.model.complex import ComplexModelMeta
+from spyne.model.enum import Enum
 
 from .cbs_data import CUSTOMER_FIELDS, GENDERS, ID_TYPES, STATUSES, TRANSACTION_FIELDS
 
@@ -22,17 +22,19 @@ CUSTOMER_NS = "http://credable.io/cbs/customer"
 TRANSACTION_NS = "http://credable.io/cbs/transaction"
 
 
-def _enum(name: str, values: tuple[str, ...]) -> type[ModelBase]:
+def _enum(name: str, values: tuple[str, ...], namespace: str = CUSTOMER_NS) -> type[ModelBase]:
     # A named xs:simpleType restricting xs:string, like the CBS's gender/idType/status.
     # (Unicode(values=...) would emit derived anonymous-looking types such as
     # "customer_genderType" plus a schema in a "spyne.model.primitive.string" namespace.)
-    return Enum(*values, type_name=name, __namespace__=CUSTOMER_NS)
+    return Enum(*values, type_name=name, __namespace__=namespace)
 
 
 _SCALARS: dict[str, type[ModelBase]] = {
     "string": Unicode, "double": Double, "int": Integer32, "long": Integer64, "dateTime": DateTime,
     "gender": _enum("gender", GENDERS), "idType": _enum("idType", ID_TYPES),
     "status": _enum("status", STATUSES),
+    "currency": _enum("currency", ("TZS", "KES", "UGX", "USD", "GBP", "EURO", "PKR", "NGN", "EGP",
+                                   "ETB"), TRANSACTION_NS),
 }
 
 
@@ -52,8 +54,6 @@ TransactionData = _model("transactionData", TRANSACTION_NS, TRANSACTION_FIELDS)
 
 # transactionWsdl.wsdl also declares `account` and `currency`, which no message uses. They are
 # published too (Application(classes=...)), so the served schema holds every type of the contract.
-_SCALARS["currency"] = Enum("TZS", "KES", "UGX", "USD", "GBP", "EURO", "PKR", "NGN", "EGP", "ETB",
-                            type_name="currency", __namespace__=TRANSACTION_NS)
 ACCOUNT_FIELDS: tuple[tuple[str, str, int], ...] = (
     ("accountNumber", "string", 0), ("createdAt", "dateTime", 0), ("createdDate", "dateTime", 0),
     ("currency", "currency", 0), ("customerId", "long", 0), ("customerNumber", "string", 0),

@@ -19,7 +19,7 @@ from spyne.server.wsgi import WsgiApplication
 from lms_soap.lending import errors
 
 from . import customers, loans, scoring
-from .faults import LmsFault, internal_fault, to_fault
+from .faults import WireFault, internal_fault, to_fault
 from .types import TNS
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class HardenedSoap11(Soap11):
         ctx.in_document = (document, {})
 
 
-def _catalogue_fault(error: BaseException) -> LmsFault:
-    if isinstance(error, LmsFault):
+def _catalogue_fault(error: BaseException) -> WireFault:
+    if isinstance(error, WireFault):
         return error
     if isinstance(error, errors.LendingError):
         return to_fault(error)

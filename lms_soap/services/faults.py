@@ -21,7 +21,10 @@ SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 class LmsFault(Fault):
-    """Declared on every operation; its fields describe the <detail> content, not soap:Fault."""
+    """Declared on every operation (`_throws`): its fields describe the <detail> content.
+
+    Never raised itself: Spyne would write these fields inside soap:Fault. WireFault is raised.
+    """
 
     __namespace__ = TNS
     __type_name__ = "LmsFault"
@@ -30,6 +33,13 @@ class LmsFault(Fault):
         ("loanId", Unicode),
         ("customerNumber", Unicode),
     ]
+
+
+class WireFault(Fault):
+    """What is raised: no fields of its own, so soap:Fault holds only faultcode, faultstring and
+    the <detail> element built by detail_element()."""
+
+    __namespace__ = TNS
 
     def __init__(self, faultcode: str, faultstring: str, detail=None):
         super().__init__(faultcode=faultcode, faultstring=faultstring, detail=detail)
@@ -45,7 +55,7 @@ def detail_element(code: str, loan_id: str | None = None, customer_number: str |
     return root
 
 
-def to_fault(error: errors.LendingError) -> LmsFault:
+def to_fault(error: errors.LendingError) -> WireFault:
     """The one mapping from domain errors to catalogue faults."""
     message = error.message
     if isinstance(error, errors.Conflict):  # a race we could not settle by retrying
@@ -53,14 +63,14 @@ def to_fault(error: errors.LendingError) -> LmsFault:
         message = error.message
     if type(error) is errors.LendingError or isinstance(error, errors.InternalError):
         message = "internal error"  # details only in the server log
-    return LmsFault(
+    return WireFault(
         faultcode=error.faultcode,
         faultstring=message,
         detail=detail_element(error.code, error.loan_id, error.customer_number),
     )
 
 
-def internal_fault() -> LmsFault:
+def internal_fault() -> WireFault:
     return to_fault(errors.InternalError("internal error"))
 
 

@@ -88,24 +88,27 @@ class SoapGateway:
             raise errors.MalformedRequest("SOAP 1.2 is not served: send a SOAP 1.1 envelope as text/xml")
         if content_type not in ("text/xml", "application/xml"):
             raise errors.MalformedRequest("Content-Type must be text/xml (SOAP 1.1)")
-        length = environ.get("CONTENT_LENGTH")
-        if length:
+        declared = None
+        if environ.get("CONTENT_LENGTH"):
             try:
-                declared = int(length)
+                declared = int(environ["CONTENT_LENGTH"])
             except ValueError:
                 raise errors.MalformedRequest("Content-Length is not a number") from None
             if declared > self.max_body_bytes:
                 raise errors.MalformedRequest(f"the request is larger than {self.max_body_bytes} bytes")
+        # Read at most the declared length (a server may block past it), and never more than the
+        # limit + 1 byte: a chunked body without Content-Length is refused once it passes the limit.
+        budget = declared if declared is not None else self.max_body_bytes + 1
         stream = environ["wsgi.input"]
         chunks, size = [], 0
-        while True:  # bounded read: a chunked body without Content-Length is cut at the limit
-            chunk = stream.read(min(READ_CHUNK, self.max_body_bytes + 1 - size))
+        while size < budget:
+            chunk = stream.read(min(READ_CHUNK, budget - size))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise errors.MalformedRequest(f"the request is larger than {self.max_body_bytes} bytes")
+        if size > self.max_body_bytes:
+            raise errors.MalformedRequest(f"the request is larger than {self.max_body_bytes} bytes")
         body = b"".join(chunks)
         if not body.strip():
             raise errors.MalformedRequest("the request body is empty")
@@ -118,7 +121,8 @@ class SoapGateway:
             root = etree.fromstring(body, _parser())
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise errors.MalformedRequest(f"not well-formed XML: {str(exc)[:200]}") from None
-        if root.docinfo.doctype or root.getroottree().docinfo.internalDTD is not None:
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
             raise errors.MalformedRequest("DTDs and entity declarations are not accepted")
         self._check_limits(root)
         if root.tag == f"{{{SOAP12_ENV}}}Envelope":

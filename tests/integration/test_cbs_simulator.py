@@ -119,8 +119,9 @@ def test_synthetic_customers_are_deterministic(cbs, number):
 
 def test_synthetic_data_is_the_same_in_another_process():
     # String seeds hash with SHA-512, not with the per-process str hash: check it.
-    code = ("import json,sys; from lms_soap.sandbox import cbs_data as d; print(json.dumps("
-            "[[d.lookup_customer(n), d.lookup_transactions(n)] for n in sys.argv[1:]], default=str))")
+    code = ("import json, sys; from lms_soap.sandbox import cbs_data as d; print(json.dumps("
+            "[[d.lookup_customer(n), d.lookup_transactions(n)] for n in sys.argv[1:]],"
+            " default=str))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     out = subprocess.run([sys.executable, "-c", code, *SYNTHETIC], capture_output=True, text=True,
                          check=True, env=env, cwd=REPO_ROOT).stdout
@@ -218,3 +219,43 @@ def test_unknown_customer_fault_shape(base):
     code = fault.findtext("faultcode")
     assert fault.nsmap.get(code.split(":")[0]) == SOAP_ENV and code.endswith(":Client")
     assert fault.findtext("faultstring") == "Customer not found: 999999999"
+
+
+MUTATIONS = [  # (file, verbatim text, replacement): each must be reported as a difference
+    ("customerWsdl.wsdl", '<xs:element name="customerNumber" type="xs:string"/>',
+     '<xs:element minOccurs="0" name="customerNumber" type="xs:string"/>'),
+    ("customerWsdl.wsdl", 'name="dob" type="xs:dateTime"', 'name="dob" type="xs:date"'),
+    ("customerWsdl.wsdl", '<xs:enumeration value="VOTERS_ID"/>', ""),
+    ("customerWsdl.wsdl", '<xs:element name="monthlyIncome" type="xs:double"/>',
+     '<xs:element name="monthlyIncome" type="xs:double" nillable="true"/>'),
+    ("customerWsdl.wsdl", '<xs:element name="customer" type="tns:customer"/>',
+     '<xs:element name="client" type="tns:customer"/>'),
+    ("transactionWsdl.wsdl", 'maxOccurs="unbounded" minOccurs="0" name="transactions"',
+     'minOccurs="0" name="transactions"'),
+    ("transactionWsdl.wsdl", 'name="atmTransactionsNumber" type="xs:int"',
+     'name="atmTransactionsNumber" type="xs:long"'),
+    ("transactionWsdl.wsdl",  # two neighbours swapped
+     '<xs:element name="monthlyBalance" type="xs:double"/>\n'
+     '            <xs:element name="monthlydebittransactionsAmount" type="xs:double"/>',
+     '<xs:element name="monthlydebittransactionsAmount" type="xs:double"/>\n'
+     '            <xs:element name="monthlyBalance" type="xs:double"/>'),
+    ("transactionWsdl.wsdl", '<xs:enumeration value="ETB"/>',
+     '<xs:enumeration value="ETB"/><xs:enumeration value="ZAR"/>'),
+]
+
+
+@pytest.mark.parametrize("wsdl,old,new", MUTATIONS)
+def test_the_comparison_catches_each_difference(wsdl, old, new):
+    verbatim = (WSDL_DIR / wsdl).read_text()
+    assert compare_wsdls(verbatim.encode(), verbatim.encode()) == []
+    assert old in verbatim
+    mutated = verbatim.replace(old, new, 1).encode()
+    assert compare_wsdls(verbatim.encode(), mutated) != []
+    assert compare_wsdls(mutated, verbatim.encode()) != []
+
+
+def test_an_empty_post_gets_a_soap_fault_not_a_crash(base):
+    response = requests.post(base + CUSTOMER_PATH, data=b"", headers={"Content-Type": "text/xml"},
+                             timeout=5)
+    assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/xml")
+    assert etree.fromstring(response.content).find(f".//{{{SOAP_ENV}}}Fault") is not None

@@ -55,12 +55,17 @@ def spring_datetime(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")  # 2019-05-23T23:27:19.000+03:00
 
 
+def xml_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return spring_datetime(value)
+    return repr(value) if isinstance(value, float) else str(value)  # repr: every digit of a float
+
+
 def transactions_reply(records: list[dict]) -> bytes:
     parts = []
     for record in records:
-        inner = "".join(
-            f"<ns2:{k}>{spring_datetime(v) if isinstance(v, datetime) else repr(v) if isinstance(v, float) else v}</ns2:{k}>"
-            for k, v in record.items() if v is not None)
+        inner = "".join(f"<ns2:{k}>{xml_text(v)}</ns2:{k}>" for k, v in record.items()
+                        if v is not None)
         parts.append(f"<ns2:transactions>{inner}</ns2:transactions>")
     return envelope('<ns2:TransactionsResponse xmlns:ns2="http://credable.io/cbs/transaction">'
                     + "".join(parts) + "</ns2:TransactionsResponse>")
@@ -174,7 +179,8 @@ def wsdl_fields(wsdl: str, type_name: str) -> list[tuple[str, str, int]]:
 
 
 def test_field_tables_match_the_verbatim_wsdls(cbs):
-    assert list(cbs_data.TRANSACTION_FIELDS) == wsdl_fields("transactionWsdl.wsdl", "transactionData")
+    assert list(cbs_data.TRANSACTION_FIELDS) == wsdl_fields("transactionWsdl.wsdl",
+                                                            "transactionData")
     assert list(cbs_data.CUSTOMER_FIELDS) == wsdl_fields("customerWsdl.wsdl", "customer")
     assert list(cbs.transaction_fields) == [n for n, _, _ in cbs_data.TRANSACTION_FIELDS]
 
@@ -183,7 +189,7 @@ def test_field_tables_match_the_verbatim_wsdls(cbs):
 FAILURES = {
     "soap-server-fault": dict(content=fault_reply("Server", "java.lang.NullPointerException"),
                               status_code=500, headers={"Content-Type": "text/xml"}),
-    "html-500": dict(content=b"<html><head><title>500</title></head><body><h1>Error</h1></body></html>",
+    "html-500": dict(content=b"<html><head><title>500</title></head><body>Error</body></html>",
                      status_code=500, headers={"Content-Type": "text/html"}),
     # A proxy's "Not Found" page must not read as "customer not found".
     "html-404": dict(content=b"<html><body><h1>404 Not Found</h1></body></html>", status_code=404,
@@ -192,7 +198,8 @@ FAILURES = {
     "garbage-200": dict(content=b"this is not XML <<<", status_code=200,
                         headers={"Content-Type": "text/xml"}),
     "dtd-200": dict(content=b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]>'
-                    + envelope("<x>&e;</x>"), status_code=200, headers={"Content-Type": "text/xml"}),
+                    + envelope("<x>&e;</x>"), status_code=200,
+                    headers={"Content-Type": "text/xml"}),
     "connection-error": dict(exc=requests.exceptions.ConnectionError("connection refused")),
     "connect-timeout": dict(exc=requests.exceptions.ConnectTimeout("connect timed out")),
     "read-timeout": dict(exc=requests.exceptions.ReadTimeout("read timed out")),
@@ -258,9 +265,9 @@ def test_building_the_client_fetches_nothing(requests_mock):
 
 
 def test_from_settings_uses_the_cbs_settings(requests_mock):
-    settings = Settings().replace(cbs_customer_url=CUSTOMER_URL, cbs_transactions_url=TRANSACTIONS_URL,
-                                  cbs_auth_mode="basic", cbs_connect_timeout=1.5,
-                                  cbs_read_timeout=4.0)
+    settings = Settings().replace(cbs_customer_url=CUSTOMER_URL,
+                                  cbs_transactions_url=TRANSACTIONS_URL, cbs_auth_mode="basic",
+                                  cbs_connect_timeout=1.5, cbs_read_timeout=4.0)
     cbs = ZeepCoreBanking.from_settings(settings)
     reply(requests_mock, CUSTOMER_URL, customer_reply())
     assert cbs.fetch_customer("234774784").first_name == "John"

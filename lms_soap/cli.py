@@ -1,0 +1,233 @@
+"""The `lms-soap` command: serve, worker, db, clients, scoring, reconcile, wsdl, simulate, sandbox, demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from lms_soap.config import DEV_SECRET_KEY, REPO_ROOT, load_settings
+from lms_soap.logs import configure_logging
+
+DEFAULT_WSDL_PATH = REPO_ROOT / "wsdl" / "lms.wsdl"
+
+
+def _container(settings=None):
+    from lms_soap.bootstrap import build_container
+
+    return build_container(settings or load_settings())
+
+
+def _gunicorn(app_spec: str, bind: str, workers: int, threads: int, extra: list[str] | None = None) -> None:
+    args = [sys.executable, "-m", "gunicorn", app_spec, "--bind", bind, "--workers", str(workers),
+            "--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync",
+            "--timeout", "60", "--graceful-timeout", "20", "--keep-alive", "5",
+            "--max-requests", "20000", "--max-requests-jitter", "2000", "--access-logfile", "-",
+            "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
+            *(extra or [])]
+    os.execv(sys.executable, args)
+
+
+def cmd_serve(a) -> int:
+    _gunicorn("lms_soap.wsgi:application", a.bind, a.workers, a.threads)
+    return 0
+
+
+def cmd_worker(a) -> int:
+    from jobs.worker import run_worker
+
+    run_worker(load_settings(), burst=a.burst)
+    return 0
+
+
+def cmd_db(a) -> int:
+    from lms_soap.models import migrate
+    from lms_soap.models.db import build_engine
+
+    engine = build_engine(load_settings())
+    try:
+        if a.action == "upgrade":
+            migrate.upgrade(engine, a.revision or "head")
+        elif a.action == "downgrade":
+            migrate.downgrade(engine, a.revision or "-1")
+        print(f"database at revision {migrate.current(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_clients(a) -> int:
+    from lms_soap.crypto import generate_secret
+    from lms_soap.lending import api_clients
+    from lms_soap.lending.model import Role
+
+    c = _container()
+    try:
+        if a.action == "add":
+            client, secret = api_clients.add_client(a.username, Role(a.role), c.uow(), c.box, c.clock,
+                                                    generate_secret, a.description, rotate=a.rotate)
+            print(json.dumps({"username": client.username, "role": client.role.value, "password": secret}))
+            print("The password is shown once and stored only as a hash.", file=sys.stderr)
+        elif a.action == "list":
+            for client in api_clients.list_clients(c.uow()):
+                state = f"revoked {client.revoked_at:%Y-%m-%d %H:%M}" if client.revoked_at else "active"
+                print(f"{client.username:24} {client.role.value:8} {state}")
+        elif a.action == "revoke":
+            api_clients.revoke_client(a.username, c.uow(), c.clock)
+            print(f"revoked {a.username}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        c.close()
+    return 0
+
+
+def cmd_scoring(a) -> int:
+    from lms_soap.crypto import generate_secret
+    from lms_soap.lending.errors import LendingError
+    from lms_soap.lending.registration import register_with_scoring_engine
+
+    c = _container()
+    try:
+        reg = register_with_scoring_engine(a.name or c.settings.scoring_client_name,
+                                           a.url or c.settings.transactions_url, c.uow(),
+                                           c.scoring_engine, c.box, c.clock, generate_secret)
+    except LendingError as exc:
+        print(f"error: {exc.faultcode}: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        c.close()
+    print(json.dumps({"clientId": reg.client_id, "name": reg.name, "url": reg.url,
+                      "username": reg.username, "registeredAt": reg.registered_at.isoformat()}))
+    return 0
+
+
+def cmd_reconcile(a) -> int:
+    from jobs.reconciler import run_once
+
+    c = _container()
+    try:
+        report = run_once(c)
+    finally:
+        c.close()
+    print(json.dumps({"requeued": report.requeued, "failed": report.failed, "queueDown": report.queue_down}))
+    return 0
+
+
+def cmd_wsdl(a) -> int:
+    from lms_soap.services.application import build_soap_application, build_wsdl
+
+    settings = load_settings()
+    wsdl = build_wsdl(build_soap_application(None), settings.soap_url)
+    if a.output == "-":
+        sys.stdout.buffer.write(wsdl)
+    else:
+        Path(a.output).write_bytes(wsdl)
+        print(f"wrote {a.output} (soap:address {settings.soap_url})")
+    return 0
+
+
+def cmd_simulate(a) -> int:
+    port = a.port or {"cbs": 8093, "scoring": 8094}[a.system]
+    spec = {"cbs": "lms_soap.sandbox.cbs_simulator:create_app_from_env()",
+            "scoring": "lms_soap.sandbox.scoring_simulator:create_app_from_env()"}[a.system]
+    # One process: the simulators keep their state in memory.
+    _gunicorn(spec, f"{a.host}:{port}", 1, a.threads)
+    return 0
+
+
+def cmd_sandbox(a) -> int:
+    from lms_soap.sandbox.runner import run_sandbox
+
+    return run_sandbox(a)
+
+
+def cmd_demo(a) -> int:
+    from lms_soap.sandbox.demo import run_demo
+
+    return run_demo(Path(a.state_dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lms-soap", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the LMS under gunicorn")
+    s.add_argument("--bind", default=os.environ.get("LMS_BIND", "0.0.0.0:8000"))
+    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    s.add_argument("--threads", type=int, default=int(os.environ.get("LMS_THREADS", "4")))
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("worker", help="run the scoring worker (RQ, with scheduler and reconciler)")
+    s.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("db", help="database migrations (Alembic)")
+    s.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    s.add_argument("revision", nargs="?")
+    s.set_defaults(func=cmd_db)
+
+    s = sub.add_parser("clients", help="manage API clients")
+    csub = s.add_subparsers(dest="action", required=True)
+    add = csub.add_parser("add", help="create a client; prints its password once")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["bank", "scoring", "admin"])
+    add.add_argument("--description")
+    add.add_argument("--rotate", action="store_true", help="give an existing client a new password")
+    csub.add_parser("list")
+    rev = csub.add_parser("revoke")
+    rev.add_argument("username")
+    s.set_defaults(func=cmd_clients)
+
+    s = sub.add_parser("scoring", help="scoring engine registration")
+    ssub = s.add_subparsers(dest="action", required=True)
+    reg = ssub.add_parser("register", help="createClient with fresh credentials (rotates them)")
+    reg.add_argument("--name")
+    reg.add_argument("--url", help="transaction-data URL (default: LMS_PUBLIC_URL/api/v1/transactions)")
+    s.set_defaults(func=cmd_scoring)
+
+    s = sub.add_parser("reconcile", help="re-queue overdue scoring, fail loans past the deadline")
+    s.set_defaults(func=cmd_reconcile)
+
+    s = sub.add_parser("wsdl", help="the published WSDL")
+    wsub = s.add_subparsers(dest="action", required=True)
+    exp = wsub.add_parser("export")
+    exp.add_argument("--output", "-o", default=str(DEFAULT_WSDL_PATH))
+    s.set_defaults(func=cmd_wsdl)
+
+    s = sub.add_parser("simulate", help="run one simulator alone")
+    s.add_argument("system", choices=["cbs", "scoring"])
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int)
+    s.add_argument("--threads", type=int, default=16)
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("sandbox", help="the LMS, both simulators and a worker on one machine")
+    s.add_argument("--state-dir", default=".lms-sandbox")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--lms-port", type=int, default=8000)
+    s.add_argument("--cbs-port", type=int, default=8093)
+    s.add_argument("--scoring-port", type=int, default=8094)
+    s.add_argument("--workers", type=int, default=2, help="gunicorn workers of the LMS")
+    s.set_defaults(func=cmd_sandbox)
+
+    s = sub.add_parser("demo", help="walk the journey against a running sandbox")
+    s.add_argument("--state-dir", default=".lms-sandbox")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if settings.secret_key == DEV_SECRET_KEY and args.command in ("serve", "worker"):
+        print("warning: LMS_SECRET_KEY is the development key; set your own in production",
+              file=sys.stderr)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
