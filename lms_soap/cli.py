@@ -25,7 +25,7 @@ def _gunicorn(app_spec: str, bind: str, workers: int, threads: int, extra: list[
             "--timeout", "60", "--graceful-timeout", "20", "--keep-alive", "5",
             "--max-requests", "20000", "--max-requests-jitter", "2000", "--access-logfile", "-",
             "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
-            *(extra or [])]
+            "--no-control-socket", *(extra or [])]
     os.execv(sys.executable, args)
 
 

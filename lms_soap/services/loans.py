@@ -48,7 +48,7 @@ def GetLoanStatus(ctx, loanId, customerNumber):
 def ListLoans(ctx, customerNumber, status, offset, limit):
     note(ctx, customer=customerNumber)
     rows, total = lending.list_loans(deps(ctx).uow(), customerNumber,
-                                     LoanStatus(status) if status else None,
+                                     LoanStatus(str(status)) if status else None,
                                      offset or 0, limit or 20)
     return [pack_loan(loan) for loan in rows], total
 

@@ -10,6 +10,7 @@ from spyne import (
     ComplexModel,
     DateTime,
     Decimal,
+    Enum,
     Double,
     Integer32,
     Integer64,
@@ -38,8 +39,9 @@ LoanId = Unicode(min_len=1, max_len=40, pattern=r"[A-Za-z0-9\-]{1,40}")
 RequestId = Unicode(min_len=1, max_len=64, pattern=r"[A-Za-z0-9._:\-]{1,64}")
 Reference = Unicode(min_len=1, max_len=64, pattern=r"[A-Za-z0-9._:/\-]{1,64}")
 FreeText = Unicode(max_len=255, pattern=r"[^\t\n\r]*")  # one line (XML 1.0 already bars other controls)
-LoanStatusType = Unicode(values=[s.value for s in DomainLoanStatus])
-KycStatusType = Unicode(values=["ACTIVE", "INACTIVE"])
+# Enumerations are named types of the contract (Enum keeps them in our namespace).
+LoanStatusType = Enum(*[s.value for s in DomainLoanStatus], type_name="LoanStatus", __namespace__=TNS)
+KycStatusType = Enum("ACTIVE", "INACTIVE", type_name="KycStatus", __namespace__=TNS)
 
 
 def money(value):
