@@ -17,7 +17,7 @@ from lms_soap.logs import request_id_var
 from lms_soap.models.audit import AuditEntry, SqlAuditLog
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application, build_wsdl
 from lms_soap.services.auth import READ_OPERATIONS, Authenticator
-from lms_soap.services.context import ENV_OUTCOME
+from lms_soap.services.context import ENV_CONTAINER, ENV_OUTCOME
 from lms_soap.web import metrics
 from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway, soap_fault_response
 from lms_soap.web.rest import PREFIX as REST_PREFIX
@@ -31,7 +31,7 @@ class LmsApp:
     def __init__(self, container: Container):
         self.container = container
         settings = container.settings
-        soap = build_soap_application(container)
+        soap = build_soap_application()
         self.wsdl = build_wsdl(soap, settings.soap_url)
         self.authenticator = Authenticator(container.uow, container.box)
         self.soap = SoapGateway(LmsWsgiApplication(soap, self.wsdl), self.authenticator,
@@ -47,6 +47,7 @@ class LmsApp:
         if not _REQUEST_ID.match(request_id):
             request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        environ[ENV_CONTAINER] = self.container
         started = time.perf_counter()
         captured = {}
 

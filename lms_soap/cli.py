@@ -120,7 +120,7 @@ def cmd_wsdl(a) -> int:
     from lms_soap.services.application import build_soap_application, build_wsdl
 
     settings = load_settings()
-    wsdl = build_wsdl(build_soap_application(None), settings.soap_url)
+    wsdl = build_wsdl(build_soap_application(), settings.soap_url)
     if a.output == "-":
         sys.stdout.buffer.write(wsdl)
     else:

@@ -8,6 +8,7 @@ handed to Spyne already parsed (HardenedSoap11.create_in_document).
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -97,14 +98,15 @@ class LmsWsgiApplication(WsgiApplication):
         return super().handle_error(p_ctx, others, fault, start_response)
 
 
-def build_soap_application(container: Any) -> Application:
+@functools.lru_cache(maxsize=1)
+def build_soap_application() -> Application:
+    """The Spyne application, once per process (see services/context.py for why)."""
     return LmsApplication(
         [build_service()],
         tns=TNS,
         name=SERVICE_NAME,
         in_protocol=HardenedSoap11(validator="lxml"),
         out_protocol=Soap11(),
-        config=container,
     )
 
 

