@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
 
 from lxml import etree
@@ -64,8 +65,17 @@ def _catalogue_fault(error: BaseException) -> WireFault:
     return internal_fault()
 
 
-def _readable(text: str | None) -> str:
-    return (text or "the request breaks the schema").strip()[:500]
+#: libxml2's location and error-code prefix ("<string>:1:0:ERROR:SCHEMASV:SCHEMAV_CVC_...: ").
+_LIBXML2_PREFIX = re.compile(r"^<string>:\d+:\d+:[A-Z]+:[A-Z0-9_]+:[A-Z0-9_]+: ")
+
+
+def _readable(text: str | bytes | None) -> str:
+    # Spyne's lxml validator gives the libxml2 message as bytes: a bytes faultstring makes the
+    # fault unserializable (an InternalError instead of the SchemaValidationError).
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = _LIBXML2_PREFIX.sub("", (text or "").strip())
+    return (text or "the request breaks the schema")[:500]
 
 
 class LmsApplication(Application):

@@ -1,0 +1,228 @@
+"""Fakes of the persistence ports: a FakeDatabase of committed rows, repositories over it, and a
+FakeUnitOfWork.
+
+Each `with uow:` works on a private copy of the committed rows, so a transaction that ends without
+commit() leaves the committed state as it was (the committed snapshot is restored by dropping the
+copy). commit() enforces what the database enforces and, like SqlUnitOfWork, answers
+errors.Conflict when it refuses a write: one ongoing loan per customer, unique request_id, unique
+(loan, reference) repayments, primary keys, unique API-client usernames, and optimistic
+versioning of loans (a loan changed here whose committed version moved on meanwhile).
+`uow.interleave(fn)` runs fn on a second unit of work over the same database right before the next
+commit: a concurrent writer that got there first.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from lms_soap.lending import errors
+from lms_soap.lending.model import (
+    IN_SCORING,
+    ONGOING,
+    ApiClient,
+    Customer,
+    Loan,
+    ScoringRegistration,
+)
+
+
+# --- persistence ----------------------------------------------------------------------------
+@dataclass
+class FakeDatabase:
+    """Committed rows, keyed like their primary keys."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    loans: dict[str, Loan] = field(default_factory=dict)
+    api_clients: dict[str, ApiClient] = field(default_factory=dict)
+    registration: ScoringRegistration | None = None
+
+
+class FakeCustomerRepository:
+    def __init__(self, rows: dict[str, Customer]):
+        self.rows = rows
+
+    def add(self, customer: Customer) -> None:
+        self.rows[customer.customer_number] = customer
+
+    def get(self, customer_number: str, *, for_update: bool = False) -> Customer | None:
+        return self.rows.get(customer_number)
+
+
+def _newest_first(loan: Loan) -> tuple[datetime, str]:
+    return loan.created_at, loan.id
+
+
+class FakeLoanRepository:
+    def __init__(self, rows: dict[str, Loan]):
+        self.rows = rows
+
+    def add(self, loan: Loan) -> None:
+        self.rows[loan.id] = loan
+
+    def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None:
+        return self.rows.get(loan_id)
+
+    def ongoing_for(self, customer_number: str) -> Loan | None:
+        return next((x for x in self.rows.values()
+                     if x.customer_number == customer_number and x.status in ONGOING), None)
+
+    def latest_for(self, customer_number: str) -> Loan | None:
+        mine = [x for x in self.rows.values() if x.customer_number == customer_number]
+        return max(mine, key=_newest_first, default=None)
+
+    def by_request_id(self, request_id: str) -> Loan | None:
+        return next((x for x in self.rows.values() if x.request_id == request_id), None)
+
+    def list_for(self, customer_number, status, offset, limit):
+        rows = sorted((x for x in self.rows.values() if x.customer_number == customer_number
+                       and (status is None or x.status is status)), key=_newest_first, reverse=True)
+        return rows[offset:offset + limit], len(rows)
+
+    def due_for_scoring(self, before: datetime, limit: int) -> list[Loan]:
+        due = [x for x in self.rows.values() if x.status in IN_SCORING
+               and x.next_attempt_at is not None and x.next_attempt_at <= before]
+        return sorted(due, key=lambda x: x.next_attempt_at)[:limit]
+
+    def overdue_before(self, created_before: datetime, limit: int) -> list[Loan]:
+        old = [x for x in self.rows.values() if x.status in IN_SCORING and x.created_at < created_before]
+        return sorted(old, key=lambda x: x.created_at)[:limit]
+
+    def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for loan in self.rows.values():
+            counts[loan.status.value] = counts.get(loan.status.value, 0) + 1
+        return counts
+
+
+class FakeApiClientRepository:
+    def __init__(self, rows: dict[str, ApiClient]):
+        self.rows = rows
+
+    def add(self, client: ApiClient) -> None:
+        self.rows[client.username] = client
+
+    def get(self, username: str) -> ApiClient | None:
+        return self.rows.get(username)
+
+    def list(self) -> list[ApiClient]:
+        return sorted(self.rows.values(), key=lambda c: c.username)
+
+
+class FakeRegistrationRepository:
+    def __init__(self, tables: FakeDatabase):
+        self.tables = tables
+
+    def add(self, registration: ScoringRegistration) -> None:
+        self.tables.registration = registration
+
+    def get(self) -> ScoringRegistration | None:
+        return self.tables.registration
+
+
+class _Closed:
+    """Stands in for the repositories outside `with uow:`: using them then is a bug."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"repository used outside a transaction (.{name})")
+
+
+class FakeUnitOfWork:
+    def __init__(self, database: FakeDatabase | None = None):
+        self.database = database if database is not None else FakeDatabase()
+        self.committed = False  # commit() ran in the current (or last) transaction
+        self.commits = 0  # successful commits over this object's life
+        self.entered = 0  # transactions begun
+        self._interleaved: list[Callable[[FakeUnitOfWork], Any]] = []
+        self._base: FakeDatabase | None = None
+        self._close()
+
+    def sibling(self) -> "FakeUnitOfWork":
+        """Another unit of work on the same database (another request or worker)."""
+        return FakeUnitOfWork(self.database)
+
+    def interleave(self, concurrent_writer: Callable[["FakeUnitOfWork"], Any]) -> None:
+        """Run concurrent_writer(sibling) right before the next commit, as if it committed first."""
+        self._interleaved.append(concurrent_writer)
+
+    def __enter__(self) -> "FakeUnitOfWork":
+        assert self._base is None, "nested transaction on one unit of work"
+        self.entered += 1
+        self.committed = False
+        self._begin()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._close()  # without commit() the working copy is dropped: nothing it changed survives
+
+    def rollback(self) -> None:
+        self._begin()
+
+    def commit(self) -> None:
+        assert self._base is not None, "commit() outside a transaction"
+        while self._interleaved:
+            self._interleaved.pop(0)(self.sibling())
+        try:
+            self._check()
+        except errors.Conflict:
+            self.rollback()
+            raise
+        self._write()
+        self.committed = True
+        self.commits += 1
+
+    # -- internals --
+    def _begin(self) -> None:
+        self._base = copy.deepcopy(self.database)
+        self._work = copy.deepcopy(self.database)
+        self.customers = FakeCustomerRepository(self._work.customers)
+        self.loans = FakeLoanRepository(self._work.loans)
+        self.api_clients = FakeApiClientRepository(self._work.api_clients)
+        self.registrations = FakeRegistrationRepository(self._work)
+
+    def _close(self) -> None:
+        self._base = None
+        self.customers = self.loans = self.api_clients = self.registrations = _Closed()
+
+    def _changed(self, name: str) -> dict[str, Any]:
+        base, work = getattr(self._base, name), getattr(self._work, name)
+        return {key: row for key, row in work.items() if base.get(key) != row}
+
+    def _check(self) -> None:
+        db, base = self.database, self._base
+        loans = self._changed("loans")
+        for loan_id, loan in loans.items():
+            if loan_id in base.loans and db.loans[loan_id].version != base.loans[loan_id].version:
+                raise errors.Conflict("the row was changed by a concurrent writer", constraint="version")
+            if loan_id not in base.loans and loan_id in db.loans:
+                raise errors.Conflict("refused by pk_loans", constraint="pk_loans")
+            references = [r.reference for r in loan.repayments]
+            if len(set(references)) != len(references):
+                raise errors.Conflict("refused", constraint="uq_repayments_loan_reference")
+        merged = list({**db.loans, **loans}.values())
+        request_ids = [x.request_id for x in merged if x.request_id is not None]
+        if len(set(request_ids)) != len(request_ids):
+            raise errors.Conflict("refused by uq_loans_request_id", constraint="uq_loans_request_id")
+        ongoing = [x.customer_number for x in merged if x.status in ONGOING]
+        if len(set(ongoing)) != len(ongoing):
+            raise errors.Conflict("refused by uq_loans_one_ongoing_per_customer",
+                                  constraint="uq_loans_one_ongoing_per_customer")
+        for name, constraint in (("customers", "pk_customers"), ("api_clients", "uq_api_clients_username")):
+            for key in self._changed(name):
+                if key not in getattr(base, name) and key in getattr(db, name):
+                    raise errors.Conflict(f"refused by {constraint}", constraint=constraint)
+        if base.registration is None and self._work.registration is not None and db.registration:
+            raise errors.Conflict("refused by pk_scoring_registrations", constraint="pk_scoring_registrations")
+
+    def _write(self) -> None:
+        for loan_id, loan in self._changed("loans").items():
+            if loan_id in self._base.loans:
+                loan.version += 1  # what the ORM's version_id_col does on UPDATE
+            self.database.loans[loan_id] = copy.deepcopy(loan)
+        for name in ("customers", "api_clients"):
+            for key, row in self._changed(name).items():
+                getattr(self.database, name)[key] = copy.deepcopy(row)
+        if self._work.registration != self._base.registration:
+            self.database.registration = copy.deepcopy(self._work.registration)
+        self._base = copy.deepcopy(self._work)
