@@ -24,10 +24,10 @@ class ConfigError(ValueError):
     """A setting has a value that cannot be used."""
 
 
-def _env(name: str, default, cast):
+def _env(name: str, default, cast, *, empty_is_default: bool = True):
     def read(environ: Mapping[str, str]):
         raw = environ.get(name)
-        if raw is None or raw == "":
+        if raw is None or (raw == "" and empty_is_default):
             return default
         try:
             return cast(raw)
@@ -44,6 +44,13 @@ def _bool(raw: str) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+def _amount(raw: str) -> Decimal:
+    value = Decimal(raw.strip())
+    if not value.is_finite():
+        raise ValueError("expected a finite amount")
+    return value
 
 
 def _auth_mode(raw: str) -> str:
@@ -65,7 +72,7 @@ class Settings:
     #: DB_CONNECT_TIMEOUT: seconds to wait for a database connection.
     db_connect_timeout: int = _env("DB_CONNECT_TIMEOUT", 5, int)
     #: REDIS_URL: the job queue. Empty means "no queue": loans wait for the reconciler.
-    redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str)
+    redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str, empty_is_default=False)
     #: REDIS_TIMEOUT: seconds for Redis connect and socket operations.
     redis_timeout: float = _env("REDIS_TIMEOUT", 1.0, float)
     #: LMS_PUBLIC_URL: the URL clients use to reach the LMS; the WSDL's soap:address is built from it.
@@ -131,8 +138,8 @@ class Settings:
 
     # --- loans ---------------------------------------------------------------------------
     #: LOAN_MIN_AMOUNT / LOAN_MAX_AMOUNT: service-level bounds of a loan request (inclusive).
-    loan_min_amount: Decimal = _env("LOAN_MIN_AMOUNT", Decimal("1.00"), Decimal)
-    loan_max_amount: Decimal = _env("LOAN_MAX_AMOUNT", Decimal("1000000.00"), Decimal)
+    loan_min_amount: Decimal = _env("LOAN_MIN_AMOUNT", Decimal("1.00"), _amount)
+    loan_max_amount: Decimal = _env("LOAN_MAX_AMOUNT", Decimal("1000000.00"), _amount)
     #: LOAN_CURRENCY: ISO currency of every loan.
     loan_currency: str = _env("LOAN_CURRENCY", "KES", str)
 

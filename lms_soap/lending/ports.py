@@ -132,9 +132,10 @@ class RegistrationRepository(Protocol):
 class UnitOfWork(Protocol):
     """A transaction: a context manager that rolls back unless commit() ran.
 
-    commit() raises errors.LoanInProgress when the one-ongoing-loan index refuses a row,
-    errors.Conflict when a concurrent writer changed the same row (optimistic versioning),
-    and errors.ServiceUnavailable when the database cannot be reached.
+    commit() raises errors.Conflict when a unique constraint refuses a row (the one-ongoing-loan
+    index, request_id, a repayment reference, a primary key) or a concurrent writer changed the
+    same row (optimistic versioning): the use cases re-read and raise the fault that applies
+    (LoanInProgress, a replay, ...). errors.ServiceUnavailable when the database cannot be reached.
     """
 
     customers: CustomerRepository

@@ -213,7 +213,8 @@ class FakeUnitOfWork:
                 if key not in getattr(base, name) and key in getattr(db, name):
                     raise errors.Conflict(f"refused by {constraint}", constraint=constraint)
         if base.registration is None and self._work.registration is not None and db.registration:
-            raise errors.Conflict("refused by pk_scoring_registrations", constraint="pk_scoring_registrations")
+            raise errors.Conflict("refused by pk_scoring_registrations",
+                                  constraint="pk_scoring_registrations")
 
     def _write(self) -> None:
         for loan_id, loan in self._changed("loans").items():

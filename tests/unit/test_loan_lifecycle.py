@@ -117,7 +117,8 @@ def test_a_partial_repayment_lowers_the_outstanding_amount(world):
     assert loan.outstanding == Decimal("1000.00")
     repayment = loan.repay(Decimal("400.50"), "TX-1", world.clock.advance(60))
     assert loan.outstanding == Decimal("599.50") and loan.status is S.APPROVED
-    assert (repayment.reference, repayment.amount, repayment.at) == ("TX-1", Decimal("400.50"), world.clock.now())
+    assert (repayment.reference, repayment.amount, repayment.at) == (
+        "TX-1", Decimal("400.50"), world.clock.now())
     assert loan.repayments == [repayment] and loan.updated_at == world.clock.now()
 
 
