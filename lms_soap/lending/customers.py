@@ -10,14 +10,17 @@ def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
                       clock: Clock) -> tuple[Customer, bool]:
     """Fetch KYC and store (or refresh) the snapshot. Returns (customer, already_registered).
 
-    Every failure stores nothing: the CBS is asked before the transaction starts, and an
-    INACTIVE or unknown customer raises before anything is written.
+    A failure stores nothing: the CBS is asked before the transaction starts, and an unknown
+    or INACTIVE customer raises before anything is written. One exception, on purpose: a
+    customer we already hold whose KYC has turned INACTIVE gets that status recorded (and the
+    fault), because SubmitLoan works from the stored snapshot and must stop lending to them.
     """
     kyc = cbs.fetch_customer(customer_number)
     if kyc is None:
         raise errors.CustomerNotFound(f"customer {customer_number} is unknown to the core banking system",
                                       customer_number=customer_number)
     if kyc.status is not KycStatus.ACTIVE:
+        _record_inactive(customer_number, uow, clock)
         raise errors.CustomerInactive(f"customer {customer_number} has an inactive KYC status",
                                       customer_number=customer_number)
     for attempt in range(2):
@@ -38,6 +41,16 @@ def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
                 continue  # a concurrent registration inserted the row first: refresh it instead
             return customer, already
     raise AssertionError("unreachable")
+
+
+def _record_inactive(customer_number: str, uow: UnitOfWork, clock: Clock) -> None:
+    with uow:
+        customer = uow.customers.get(customer_number, for_update=True)
+        if customer is None or customer.kyc_status is KycStatus.INACTIVE:
+            return  # a new customer: nothing is stored
+        customer.kyc_status = KycStatus.INACTIVE
+        customer.kyc_refreshed_at = clock.now()
+        uow.commit()
 
 
 def get_customer(customer_number: str, uow: UnitOfWork) -> tuple[Customer, Loan | None]:

@@ -34,11 +34,12 @@ class ScoringPolicy:
     deadline: float = 1800.0  # seconds from submission
     min_score: int | None = None
 
-    def delay(self, attempt: int, rng: random.Random | None = None) -> timedelta:
-        """Exponential back-off with jitter: base * 2**attempt, capped, plus up to `jitter` more."""
-        seconds = min(self.backoff_base * (2 ** attempt), self.backoff_max)
+    def delay(self, retry: int, rng: random.Random | None = None) -> timedelta:
+        """Wait before retry number `retry` (1, 2, ...): base * 2**(retry-1) plus up to `jitter`
+        more (so parallel loans spread out), never more than backoff_max."""
+        seconds = self.backoff_base * (2 ** max(retry - 1, 0))
         seconds *= 1 + self.jitter * (rng or random).random()
-        return timedelta(seconds=seconds)
+        return timedelta(seconds=min(seconds, self.backoff_max))
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
         if outcome.score_token:
             loan.scoring_token = outcome.score_token
             loan.transition(LoanStatus.SCORING, "SCORING_STARTED", now)
-            loan.next_attempt_at = now + policy.delay(0, rng)
+            loan.next_attempt_at = now + policy.delay(1, rng)  # the first poll
             return
         loan.initiate_attempts += 1
         log.info("loan %s: initiate failed (%d/%d): %s", loan.id, loan.initiate_attempts,
@@ -129,7 +130,7 @@ def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
     if loan.scoring_attempts >= policy.max_attempts:
         loan.transition(LoanStatus.FAILED, "SCORING_TIMEOUT", now)
     else:
-        loan.next_attempt_at = now + policy.delay(loan.scoring_attempts, rng)
+        loan.next_attempt_at = now + policy.delay(loan.scoring_attempts + 1, rng)
 
 
 @dataclass(frozen=True)

@@ -56,14 +56,18 @@ def test_an_inactive_customer_is_refused_and_nothing_is_stored(world):
     assert world.uow.database.customers == {} and world.uow.commits == 0
 
 
-def test_a_registered_customer_turned_inactive_keeps_the_old_snapshot(world):
+def test_a_registered_customer_turned_inactive_is_marked_inactive_and_cannot_borrow(world):
     world.register(CUSTOMER)
     before = world.uow.database.customers[CUSTOMER]
     world.cbs.customers[CUSTOMER] = kyc(CUSTOMER, status=KycStatus.INACTIVE, first_name="Changed")
     world.clock.advance(60)
     with pytest.raises(errors.CustomerInactive):
         register_customer(CUSTOMER, world.uow, world.cbs, world.clock)
-    assert world.uow.database.customers[CUSTOMER] == before  # "in every failure nothing is stored"
+    stored = world.uow.database.customers[CUSTOMER]
+    assert stored.kyc_status is KycStatus.INACTIVE  # the snapshot SubmitLoan works from
+    assert stored.first_name == before.first_name  # nothing else of the refused KYC is taken
+    with pytest.raises(errors.CustomerInactive):
+        world.submit()
 
 
 def test_the_cbs_down_is_a_server_fault_and_nothing_is_stored(world):
