@@ -18,7 +18,7 @@ from typing import Callable
 from lxml import etree
 
 from lms_soap.lending import errors
-from lms_soap.lending.api_clients import authenticate
+from lms_soap.lending.api_clients import USERNAME, authenticate
 from lms_soap.lending.model import Role
 from lms_soap.lending.ports import SecretBox, UnitOfWork
 
@@ -128,6 +128,10 @@ class Authenticator:
         self._lock = threading.Lock()
 
     def verify(self, credentials: Credentials) -> Principal:
+        if not USERNAME.fullmatch(credentials.username):
+            # No API client has such a name: refused without a database read (a NUL byte in a
+            # username would even make the driver raise, an InternalError instead of this fault).
+            raise errors.AuthenticationFailed("unknown client or wrong secret")
         # The cache key holds a digest of the secret, never the secret itself.
         key = (credentials.username, hashlib.sha256(credentials.password.encode()).digest())
         now = time.monotonic()

@@ -102,7 +102,13 @@ class SoapGateway:
         stream = environ["wsgi.input"]
         chunks, size = [], 0
         while size < budget:
-            chunk = stream.read(min(READ_CHUNK, budget - size))
+            try:
+                chunk = stream.read(min(READ_CHUNK, budget - size))
+            except Exception as exc:  # noqa: BLE001 - broken chunked framing, a body cut short...
+                # ...raise the server's own errors (gunicorn's InvalidChunkSize, NoMoreData): the
+                # caller sent a body we cannot read, which is no InternalError of ours.
+                log.info("request body unreadable: %r", exc)
+                raise errors.MalformedRequest("the request body could not be read") from None
             if not chunk:
                 break
             chunks.append(chunk)

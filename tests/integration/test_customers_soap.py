@@ -216,3 +216,13 @@ def test_wsdl_is_public_and_carries_the_configured_address(lms):
     response = requests.get(lms.wsdl_url, timeout=5)
     assert response.status_code == 200
     assert f'location="{lms.settings.public_url}/soap"'.encode() in response.content
+
+
+def test_rest_refuses_a_username_no_client_can_have(lms):
+    import base64
+
+    token = base64.b64encode(b"bad\x00name:secret").decode()
+    response = requests.get(f"{lms.url}/api/v1/transactions/234774784",
+                            headers={"Authorization": f"Basic {token}"}, timeout=5)
+    assert response.status_code == 401
+    assert response.json()["faultcode"] == "Client.AuthenticationFailed"
