@@ -1,6 +1,9 @@
+"""Requests gunicorn refuses before the application runs still get a SOAP fault, never HTML."""
 import socket
 from tests.conftest import make_settings
 from tests.support.processes import Gunicorn
+
+
 
 def raw(port, data):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -10,9 +13,6 @@ def raw(port, data):
         if not chunk: break
         out += chunk
     s.close(); return out
-
-"""Requests gunicorn refuses before the application runs still get a SOAP fault, never HTML."""
-
 
 def test_gunicorn_refusals_are_soap_faults(db, flushed_redis):
     with Gunicorn(make_settings(db, flushed_redis), workers=1) as g:
