@@ -7,7 +7,9 @@ more than the job).
 from __future__ import annotations
 
 import logging
+import time
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from lms_soap.bootstrap import build_container
@@ -18,6 +20,10 @@ from .queue import RqJobQueue
 from .reconciler import PeriodicReconciler, run_once
 
 log = logging.getLogger(__name__)
+
+#: Seconds the worker waits before starting RQ again after Redis went away (doubling, capped).
+REDIS_RETRY_MIN_SECONDS = 1.0
+REDIS_RETRY_MAX_SECONDS = 30.0
 
 
 def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool = True,
@@ -36,10 +42,41 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
     if not burst and interval > 0:
         reconciler = PeriodicReconciler(container, interval)
         reconciler.start()
-    worker = SimpleWorker([queue.queue], connection=queue.redis)
     try:
-        return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=settings.log_level)
+        if burst:
+            return SimpleWorker([queue.queue], connection=queue.redis).work(
+                burst=True, with_scheduler=with_scheduler, logging_level=settings.log_level)
+        _work_until_stopped(queue, with_scheduler, settings.log_level)
+        return True
     finally:
         if reconciler:
             reconciler.stop()
         container.close()
+
+
+def _work_until_stopped(queue: RqJobQueue, with_scheduler: bool, logging_level: str) -> None:
+    """RQ's work loop quits when Redis times out or goes away. A worker that then exited would
+    need someone to restart it; this one waits for Redis and starts a fresh RQ worker instead
+    (the reconciler thread keeps re-queueing from the database meanwhile)."""
+    pause = REDIS_RETRY_MIN_SECONDS
+    while True:
+        worker = None
+        try:
+            worker = SimpleWorker([queue.queue], connection=queue.redis)  # asks Redis too
+            worker.work(burst=False, with_scheduler=with_scheduler, logging_level=logging_level)
+        except RedisError as exc:  # Redis down while the worker started or registered itself
+            log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, pause)
+        # RQ sets _stop_requested on SIGTERM/SIGINT (warm shutdown): then we really stop.
+        if worker is not None and getattr(worker, "_stop_requested", False):
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, REDIS_RETRY_MAX_SECONDS)
+        if _redis_answers(queue):
+            pause = REDIS_RETRY_MIN_SECONDS
+
+
+def _redis_answers(queue: RqJobQueue) -> bool:
+    try:
+        return bool(queue.redis.ping())
+    except RedisError:
+        return False

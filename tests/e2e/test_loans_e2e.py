@@ -175,3 +175,26 @@ def test_concurrent_registrations_and_repayments_make_one_record(stack, worker):
     assert all(a.status_code == 200 for a in answers), [faultcode(a) for a in answers]
     assert count(stack.settings, repayments) == 1
     assert bank.service.GetLoanStatus(loanId=loan.loanId).outstanding == Decimal("90.00")
+
+
+def test_the_worker_survives_redis_going_away(stack):
+    """RQ's own loop quits when Redis goes away; our worker waits for Redis and carries on."""
+    import time
+
+    from tests.support.tcp_proxy import TcpProxy
+
+    host_port = stack.settings.redis_url.split("//", 1)[1].split("/", 1)
+    host, port = host_port[0].split(":")
+    with TcpProxy(host, int(port)) as proxy:
+        via_proxy = stack.settings.replace(
+            redis_url=f"redis://127.0.0.1:{proxy.port}/{host_port[1]}")
+        with Worker(via_proxy, reconcile_interval=0.5) as worker:
+            time.sleep(1.0)
+            proxy.cut()
+            time.sleep(2.5)  # RQ's loop notices and quits; ours must not
+            proxy.restore()
+            assert worker.process.poll() is None, "the worker exited when Redis went away"
+            bank = stack.zeep("bank")
+            bank.service.RegisterCustomer(customerNumber="234774784")
+            loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("100.00"))
+            assert stack.wait_final(bank, [loan.loanId])[loan.loanId].status == "APPROVED"
