@@ -11,6 +11,7 @@ import time
 
 from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 from lms_soap.bootstrap import build_container
 from lms_soap.config import Settings
@@ -66,10 +67,15 @@ def _work_until_stopped(queue: RqJobQueue, with_scheduler: bool, logging_level: 
             worker.work(burst=False, with_scheduler=with_scheduler, logging_level=logging_level)
         except RedisError as exc:  # Redis down while the worker started or registered itself
             log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, pause)
-        # RQ sets _stop_requested on SIGTERM/SIGINT (warm shutdown): then we really stop.
-        if worker is not None and getattr(worker, "_stop_requested", False):
+        # RQ's loop also ends on a warm shutdown (SIGTERM/SIGINT), which it records in
+        # _shutdown_requested_date (rq 2.x-3.x): then we stop too.
+        if worker is not None and getattr(worker, "_shutdown_requested_date", None):
             return
-        time.sleep(pause)
+        log.warning("the RQ worker stopped (redis went away?); it restarts once redis answers")
+        try:
+            time.sleep(pause)
+        except StopRequested:  # a signal while we wait (RQ's handlers are still installed)
+            return
         pause = min(pause * 2, REDIS_RETRY_MAX_SECONDS)
         if _redis_answers(queue):
             pause = REDIS_RETRY_MIN_SECONDS
