@@ -15,23 +15,22 @@ group (lms_soap.sandbox.supervisor); Ctrl-C, SIGTERM or SIGHUP stops them all, t
 """
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import logging
 import os
-import signal
 import sys
 import time
 import traceback
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from lms_soap.config import Settings, load_settings
 
-from .embedded_redis import EmbeddedRedis, port_open
+from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, port_open
 from .state import StateDir
-from .supervisor import SandboxError, Supervisor, gunicorn_argv, http_ok
+from .supervisor import SandboxError, StopRequested, StopSignals, Supervisor, gunicorn_argv, http_ok
 
 #: Settings the sandbox picks for quick demos, unless the environment sets them.
 SANDBOX_DEFAULTS = {
@@ -52,53 +51,11 @@ WATCH_INTERVAL_SECONDS = 0.5
 LMS_THREADS = 4
 SIMULATOR_THREADS = 16
 
-log = logging.getLogger(__name__)
-
-
-class _Stop(Exception):
-    """A stop signal arrived."""
-
-
-class _Signals:
-    """SIGINT/SIGTERM/SIGHUP raise _Stop in the main thread, except inside `deferred()` (while a
-    child is being spawned, so that no child escapes the supervisor's list)."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self._deferred = False
-        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        self.received = signum
-        if not self._deferred:
-            raise _Stop(signum)
-
-    @contextlib.contextmanager
-    def deferred(self) -> Iterator[None]:
-        self._deferred = True
-        try:
-            yield
-        finally:
-            self._deferred = False
-        if self.received is not None:
-            raise _Stop(self.received)
-
-    def ignore(self) -> None:
-        for s in self.SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
-
-    def restore(self) -> None:
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-
 
 def run_sandbox(args: Any) -> int:
     if "LOG_LEVEL" not in os.environ:
         logging.getLogger().setLevel(logging.WARNING)  # the terminal shows the banner, logs go to files
     state = StateDir(args.state_dir)
-    state.create()
     other = state.running_sandbox()
     if other:
         print(f"error: a sandbox (pid {other}) already runs on {state.path}", file=sys.stderr)
@@ -106,12 +63,13 @@ def run_sandbox(args: Any) -> int:
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     busy = [p for p in (args.lms_port, args.cbs_port, args.scoring_port) if port_open(url_host, p)]
     if busy:
+        hint = f" (a killed sandbox's processes are listed in {state.record_path})" if state.record() else ""
         print(f"error: port(s) {', '.join(map(str, busy))} on {url_host} already in use; pick others with "
-              "--lms-port/--cbs-port/--scoring-port (a killed sandbox's processes are listed in "
-              f"{state.path / 'sandbox.json'})", file=sys.stderr)
+              f"--lms-port/--cbs-port/--scoring-port{hint}", file=sys.stderr)
         return 1
+    state.create()
 
-    signals = _Signals()
+    signals = StopSignals()
     supervisor: Supervisor | None = None
     redis: EmbeddedRedis | None = None
     code = 0
@@ -124,6 +82,8 @@ def run_sandbox(args: Any) -> int:
                 redis = EmbeddedRedis(folder=state.path).start()
             redis_url = redis.url
         env = _child_env(args, url_host, database_url, redis_url, state.secret_key())
+        # A queue of its own: two sandboxes sharing one Redis must not take each other's jobs.
+        env.setdefault("QUEUE_NAME", f"lms-sandbox-{hashlib.sha1(str(state.path).encode()).hexdigest()[:8]}")
         settings = load_settings(env)
         supervisor = Supervisor(state.log_dir, env)
         record = {"runner_pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat(),
@@ -162,10 +122,10 @@ def run_sandbox(args: Any) -> int:
             if dead is not None:
                 raise dead.failure(f"exited with status {dead.process.returncode}")
             time.sleep(WATCH_INTERVAL_SECONDS)
-    except _Stop:
+    except StopRequested:
         signals.ignore()  # a second Ctrl-C must not cut the clean-up short
         print("\nstopping the sandbox...", flush=True)
-    except SandboxError as exc:
+    except (SandboxError, EmbeddedRedisError) as exc:
         signals.ignore()
         print(f"error: {exc}", file=sys.stderr, flush=True)
         code = 1
@@ -175,6 +135,7 @@ def run_sandbox(args: Any) -> int:
         code = 1
     finally:
         signals.ignore()
+        stopping = time.monotonic()
         try:
             if supervisor is not None:
                 supervisor.stop_all()
@@ -182,7 +143,7 @@ def run_sandbox(args: Any) -> int:
                 redis.stop()
         finally:
             signals.restore()
-    print(f"sandbox stopped (state kept in {state.path})", flush=True)
+    print(f"sandbox stopped in {time.monotonic() - stopping:.1f} s (state kept in {state.path})", flush=True)
     return code
 
 
@@ -301,7 +262,7 @@ def _print_banner(state: StateDir, settings: Settings, credentials: dict[str, An
         f"(WS-Security {settings.cbs_username}/{settings.cbs_password})",
         f"  Scoring simulator  {credentials['scoring_url']}   (counters: /_sim/state)",
         f"  Database           {database}",
-        f"  Redis              {redis}{' (embedded)' if embedded else ''}",
+        f"  Redis              {redis}{' (embedded)' if embedded else ''}, queue {settings.queue_name}",
         "",
         "  API clients (HTTP Basic, or a WS-Security UsernameToken):",
         *(f"    {key:8} {credentials[key]['username']:18} {credentials[key]['password']}"

@@ -70,6 +70,10 @@ class StateDir:
         return self.path / "logs"
 
     @property
+    def record_path(self) -> Path:
+        return self.path / RECORD_FILE
+
+    @property
     def credentials_path(self) -> Path:
         return self.path / CREDENTIALS_FILE
 
@@ -94,10 +98,10 @@ class StateDir:
         _write_private(self.credentials_path, json.dumps(data, indent=2) + "\n")
 
     def record(self) -> dict[str, Any]:
-        return _read_json(self.path / RECORD_FILE)
+        return _read_json(self.record_path)
 
     def write_record(self, data: dict[str, Any]) -> None:
-        _write_private(self.path / RECORD_FILE, json.dumps(data, indent=2) + "\n")
+        _write_private(self.record_path, json.dumps(data, indent=2) + "\n")
 
     def running_sandbox(self) -> int | None:
         """The pid of another sandbox runner still running on this directory, if any."""

@@ -8,6 +8,7 @@ Each child is the leader of a new session (start_new_session=True), so:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -25,6 +26,45 @@ STOP_TIMEOUT_SECONDS = 10.0
 PROBE_INTERVAL_SECONDS = 0.1
 #: Lines of a child's log shown when it fails to start or dies.
 LOG_TAIL_LINES = 20
+
+
+class StopRequested(Exception):
+    """A stop signal arrived."""
+
+
+class StopSignals:
+    """SIGINT/SIGTERM/SIGHUP raise StopRequested in the main thread, except inside `deferred()` (while a
+    child is being spawned, so that no child escapes the supervisor's list)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._deferred = False
+        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        self.received = signum
+        if not self._deferred:
+            raise StopRequested(signum)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+        if self.received is not None:
+            raise StopRequested(self.received)
+
+    def ignore(self) -> None:
+        for s in self.SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+
+    def restore(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
 
 
 class SandboxError(RuntimeError):

@@ -49,15 +49,26 @@ def wait_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None 
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-def stop(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    # Children run in their own session (start_new_session=True), so the group holds gunicorn's
+    # workers and RQ's scheduler process too: none may outlive the test.
     try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    if process is None:
+        return
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    _signal_group(process, signal.SIGKILL)  # whatever of the group is left
 
 
 class Gunicorn:
@@ -77,7 +88,7 @@ class Gunicorn:
                f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--threads", str(self.threads),
                "--no-control-socket", "--timeout", "30", "--graceful-timeout", "5"]
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=_child_env(self.settings, self.extra_env),
-                                        stdout=subprocess.DEVNULL, stderr=None)
+                                        stdout=subprocess.DEVNULL, stderr=None, start_new_session=True)
         wait_http(f"{self.url}/healthz", process=self.process)
         return self
 
@@ -95,12 +106,13 @@ class Worker:
     def __enter__(self) -> "Worker":
         self.process = subprocess.Popen([sys.executable, "-m", "lms_soap.cli", "worker"], cwd=ROOT,
                                         env=_child_env(self.settings), stdout=subprocess.DEVNULL,
-                                        stderr=None)
+                                        stderr=None, start_new_session=True)
         return self
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL the worker and its scheduler process: a crash, not a shutdown."""
+        if self.process is not None:
+            _signal_group(self.process, signal.SIGKILL)
             self.process.wait(5)
 
     def __exit__(self, *exc) -> None:
