@@ -1,0 +1,272 @@
+"""wsdl/lms.wsdl is a contract every SOAP stack can consume: WS-I Basic Profile style
+document/literal wrapped, one service/port/binding over SOAP 1.1 HTTP, the contract's nine
+operations with stable soapActions, the LmsFault declared everywhere, every type in
+urn:lms-soap:v1, the contract's camelCase field names, and the CBS transactionData copied field
+for field. Reads only the committed files (wsdl/lms.wsdl, wsdl/cbs/transactionWsdl.wsdl)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[2]
+WSDL_PATH = ROOT / "wsdl" / "lms.wsdl"
+CBS_TRANSACTIONS = ROOT / "wsdl" / "cbs" / "transactionWsdl.wsdl"
+
+TNS = "urn:lms-soap:v1"
+W = "http://schemas.xmlsoap.org/wsdl/"
+SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
+SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
+XS = "http://www.w3.org/2001/XMLSchema"
+HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
+NS = {"w": W, "soap": SOAP11, "soap12": SOAP12, "xs": XS}
+
+OPERATIONS = ["RegisterCustomer", "GetCustomer", "SubmitLoan", "GetLoanStatus", "ListLoans", "CancelLoan",
+              "RepayLoan", "ScoringRegister", "GetTransactions"]
+#: (name, required) of each request wrapper's children, in order (the contract's inputs).
+REQUESTS = {
+    "RegisterCustomer": [("customerNumber", True)],
+    "GetCustomer": [("customerNumber", True)],
+    "SubmitLoan": [("customerNumber", True), ("amount", True), ("requestId", False)],
+    "GetLoanStatus": [("loanId", False), ("customerNumber", False)],
+    "ListLoans": [("customerNumber", True), ("status", False), ("offset", False), ("limit", False)],
+    "CancelLoan": [("loanId", True), ("reason", False)],
+    "RepayLoan": [("loanId", True), ("amount", True), ("reference", True)],
+    "ScoringRegister": [("name", False), ("url", False)],
+    "GetTransactions": [("customerNumber", True)],
+}
+#: The children of each response wrapper (the contract's outputs).
+RESPONSES = {
+    "RegisterCustomer": ["customer", "alreadyRegistered"],
+    "GetCustomer": ["customer"],
+    "SubmitLoan": ["loan"],
+    "GetLoanStatus": ["loan"],
+    "ListLoans": ["loans", "total"],
+    "CancelLoan": ["loan"],
+    "RepayLoan": ["loan"],
+    "ScoringRegister": ["registration"],
+    "GetTransactions": ["transactions"],
+}
+CUSTOMER = ["customerNumber", "firstName", "middleName", "lastName", "gender", "idType", "idNumber", "mobile",
+            "email", "monthlyIncome", "kycStatus", "registeredAt", "kycRefreshedAt", "ongoingLoan"]
+LOAN = ["loanId", "customerNumber", "amount", "currency", "status", "statusReason", "score", "limitAmount",
+        "exclusion", "exclusionReason", "scoringAttempts", "outstanding", "requestId", "createdAt",
+        "updatedAt", "decidedAt"]
+LOAN_OPTIONAL = {"statusReason", "score", "limitAmount", "exclusion", "exclusionReason", "outstanding",
+                 "requestId", "decidedAt"}
+REGISTRATION = ["clientId", "name", "url", "username", "registeredAt"]
+MONEY = {("Loan", "amount"), ("Loan", "limitAmount"), ("Loan", "outstanding"), ("Customer", "monthlyIncome"),
+         ("SubmitLoan", "amount"), ("RepayLoan", "amount")}
+CAMEL = re.compile(r"^[a-z][A-Za-z0-9]*$")
+
+
+@pytest.fixture(scope="module")
+def wsdl() -> etree._Element:
+    return etree.parse(str(WSDL_PATH)).getroot()
+
+
+@pytest.fixture(scope="module")
+def schema(wsdl) -> etree._Element:
+    schemas = wsdl.findall("w:types/xs:schema", NS)
+    assert len(schemas) == 1, "one inline schema"
+    return schemas[0]
+
+
+def complex_type(schema, name: str) -> etree._Element:
+    found = schema.find(f"xs:complexType[@name='{name}']", NS)
+    assert found is not None, f"complexType {name} missing"
+    return found
+
+
+def children(schema, type_name: str) -> list[etree._Element]:
+    sequence = complex_type(schema, type_name).find("xs:sequence", NS)
+    assert sequence is not None, f"{type_name} is a sequence"
+    return sequence.findall("xs:element", NS)
+
+
+def names(schema, type_name: str) -> list[str]:
+    return [e.get("name") for e in children(schema, type_name)]
+
+
+def resolve(element: etree._Element, prefixed: str) -> tuple[str, str]:
+    prefix, _, local = prefixed.rpartition(":")
+    return element.nsmap.get(prefix or None), local
+
+
+def base_type(schema, element: etree._Element) -> tuple[str, str]:
+    """The built-in XML Schema type an element's (simple) type derives from."""
+    ns, local = resolve(element, element.get("type"))
+    seen = 0
+    while ns == TNS and seen < 10:
+        simple = schema.find(f"xs:simpleType[@name='{local}']", NS)
+        if simple is None:
+            return ns, local
+        restriction = simple.find("xs:restriction", NS)
+        ns, local = resolve(restriction, restriction.get("base"))
+        seen += 1
+    return ns, local
+
+
+# --- style, service, binding --------------------------------------------------------------------
+def test_document_literal_only(wsdl):
+    text = WSDL_PATH.read_text(encoding="utf-8")
+    assert 'use="encoded"' not in text and "encodingStyle" not in text
+    assert 'style="rpc"' not in text
+    binding = wsdl.find("w:binding/soap:binding", NS)
+    assert binding.get("style") == "document"
+    for op in wsdl.findall("w:binding/w:operation", NS):
+        assert op.find("soap:operation", NS).get("style") in (None, "document")
+        for body in op.findall("*/soap:body", NS):
+            assert body.get("use") == "literal"
+        for fault in op.findall("w:fault/soap:fault", NS):
+            assert fault.get("use") == "literal"
+    for part in wsdl.findall("w:message/w:part", NS):  # WS-I BP R2204: document parts use element=
+        assert part.get("element") and part.get("type") is None, part.get("name")
+    for message in wsdl.findall("w:message", NS):
+        assert len(message.findall("w:part", NS)) == 1, "wrapped: one part per message"
+
+
+def test_one_service_one_port_one_binding_soap11_http(wsdl):
+    services = wsdl.findall("w:service", NS)
+    assert [s.get("name") for s in services] == ["LoanManagementService"]
+    ports = services[0].findall("w:port", NS)
+    assert len(ports) == 1
+    assert len(wsdl.findall("w:binding", NS)) == 1 and len(wsdl.findall("w:portType", NS)) == 1
+    binding = wsdl.find("w:binding", NS)
+    assert resolve(ports[0], ports[0].get("binding")) == (TNS, binding.get("name"))
+    assert resolve(binding, binding.get("type")) == (TNS, wsdl.find("w:portType", NS).get("name"))
+    assert binding.find("soap:binding", NS).get("transport") == HTTP_TRANSPORT
+    assert ports[0].find("soap:address", NS) is not None
+    assert not wsdl.findall(".//soap12:*", NS), "no SOAP 1.2 binding"
+
+
+def test_the_nine_operations_with_stable_soap_actions(wsdl):
+    port_type = [op.get("name") for op in wsdl.findall("w:portType/w:operation", NS)]
+    binding = {op.get("name"): op for op in wsdl.findall("w:binding/w:operation", NS)}
+    assert port_type == OPERATIONS and sorted(binding) == sorted(OPERATIONS)
+    for name, op in binding.items():
+        assert op.find("soap:operation", NS).get("soapAction") == name
+
+
+def test_every_operation_declares_the_lms_fault(wsdl, schema):
+    message = wsdl.find("w:message[@name='LmsFault']", NS)
+    part = message.find("w:part", NS)
+    assert resolve(part, part.get("element")) == (TNS, "LmsFault")
+    assert names(schema, "LmsFault") == ["code", "loanId", "customerNumber"]
+    assert children(schema, "LmsFault")[0].get("minOccurs") is None  # code is required
+    for op in wsdl.findall("w:portType/w:operation", NS):
+        faults = op.findall("w:fault", NS)
+        declared = [(f.get("name"), resolve(f, f.get("message"))) for f in faults]
+        assert declared == [("LmsFault", (TNS, "LmsFault"))], op.get("name")
+    for op in wsdl.findall("w:binding/w:operation", NS):
+        fault = op.find("w:fault", NS)
+        assert fault is not None and fault.get("name") == "LmsFault"
+        assert fault.find("soap:fault", NS).get("name") == "LmsFault"
+
+
+def test_request_and_response_elements_are_x_and_x_response(wsdl):
+    messages = {m.get("name"): m for m in wsdl.findall("w:message", NS)}
+    for op in wsdl.findall("w:portType/w:operation", NS):
+        name = op.get("name")
+        for direction, expected in (("input", name), ("output", f"{name}Response")):
+            message = messages[resolve(op, op.find(f"w:{direction}", NS).get("message"))[1]]
+            part = message.find("w:part", NS)
+            assert resolve(part, part.get("element")) == (TNS, expected), f"{name} {direction}"
+
+
+# --- schema -------------------------------------------------------------------------------------
+def test_everything_is_in_the_lms_namespace(wsdl, schema):
+    assert wsdl.get("targetNamespace") == TNS and schema.get("targetNamespace") == TNS
+    assert schema.get("elementFormDefault") == "qualified"
+    for element in schema.iter(f"{{{XS}}}element", f"{{{XS}}}restriction", f"{{{XS}}}extension"):
+        for attr in ("type", "base", "ref"):
+            if element.get(attr):
+                assert resolve(element, element.get(attr))[0] in (TNS, XS), element.get(attr)
+    assert schema.find("xs:import", NS) is None and schema.find("xs:include", NS) is None
+    etree.XMLSchema(etree.fromstring(etree.tostring(schema)))  # compiles on its own
+
+
+def test_request_fields_as_in_the_contract(schema):
+    for operation, fields in REQUESTS.items():
+        elements = children(schema, operation)
+        assert [(e.get("name"), e.get("minOccurs") != "0") for e in elements] == fields, operation
+    limit = next(e for e in children(schema, "ListLoans") if e.get("name") == "limit")
+    simple = schema.find(f"xs:simpleType[@name='{resolve(limit, limit.get('type'))[1]}']", NS)
+    assert simple.find("xs:restriction/xs:maxInclusive", NS).get("value") == "100"
+
+
+def test_response_fields_as_in_the_contract(schema):
+    for operation, fields in RESPONSES.items():
+        assert names(schema, f"{operation}Response") == fields, operation
+    transactions = children(schema, "GetTransactionsResponse")[0]
+    assert transactions.get("maxOccurs") == "unbounded"  # repeated directly, no inner wrapper
+    assert resolve(transactions, transactions.get("type")) == (TNS, "transactionData")
+    loans = children(schema, "ListLoansResponse")[0]
+    assert loans.get("maxOccurs") == "unbounded" and resolve(loans, loans.get("type")) == (TNS, "Loan")
+
+
+def test_customer_loan_and_registration_fields(schema):
+    assert names(schema, "Customer") == CUSTOMER
+    loan = names(schema, "Loan")
+    assert loan[:len(LOAN)] == LOAN and set(loan[len(LOAN):]) <= {"history"}
+    for element in children(schema, "Loan"):
+        if element.get("name") in LOAN:
+            optional = element.get("minOccurs") == "0"
+            assert optional == (element.get("name") in LOAN_OPTIONAL), element.get("name")
+    assert names(schema, "ScoringRegistration") == REGISTRATION
+    for type_name in ("Customer", "Loan", "ScoringRegistration", "LoanEvent", "LmsFault", *REQUESTS,
+                      *(f"{op}Response" for op in RESPONSES)):
+        for name in names(schema, type_name):
+            assert CAMEL.match(name), f"{type_name}.{name} is not camelCase"
+
+
+def test_money_is_decimal_with_two_fraction_digits_and_times_are_datetime(schema):
+    for type_name, field in MONEY:
+        element = next(e for e in children(schema, type_name) if e.get("name") == field)
+        assert base_type(schema, element) == (XS, "decimal"), f"{type_name}.{field}"
+        simple = schema.find(f"xs:simpleType[@name='{resolve(element, element.get('type'))[1]}']", NS)
+        assert simple.find("xs:restriction/xs:fractionDigits", NS).get("value") == "2"
+    times = (("Customer", "registeredAt"), ("Customer", "kycRefreshedAt"), ("Loan", "createdAt"),
+             ("Loan", "updatedAt"), ("Loan", "decidedAt"), ("ScoringRegistration", "registeredAt"))
+    for type_name, field in times:
+        element = next(e for e in children(schema, type_name) if e.get("name") == field)
+        assert base_type(schema, element) == (XS, "dateTime")
+    status = next(e for e in children(schema, "Loan") if e.get("name") == "status")
+    values = [v.get("value") for v in schema.findall(
+        f"xs:simpleType[@name='{resolve(status, status.get('type'))[1]}']/xs:restriction/xs:enumeration", NS)]
+    assert values == ["PENDING", "SCORING", "APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"]
+
+
+def test_transaction_data_has_the_72_cbs_fields_in_cbs_order(schema):
+    cbs = etree.parse(str(CBS_TRANSACTIONS)).getroot()
+    cbs_type = cbs.find(".//xs:complexType[@name='transactionData']/xs:sequence", NS)
+    expected = [(e.get("name"), resolve(e, e.get("type"))[1], e.get("minOccurs") == "0")
+                for e in cbs_type.findall("xs:element", NS)]
+    assert len(expected) == 72
+    ours = [(e.get("name"), base_type(schema, e)[1], e.get("minOccurs") == "0")
+            for e in children(schema, "transactionData")]
+    assert ours == expected
+
+
+def test_every_input_element_is_unique_so_stacks_dispatch_on_it(wsdl):
+    inputs = []
+    for message in wsdl.findall("w:message", NS):
+        if not message.get("name").endswith("Response") and message.get("name") != "LmsFault":
+            part = message.find("w:part", NS)
+            inputs.append(resolve(part, part.get("element")))
+    assert len(inputs) == len(set(inputs)) == len(OPERATIONS)
+
+
+def test_zeep_reads_the_committed_wsdl_offline():
+    """A client stack builds every operation from the file alone (no network: a file URL)."""
+    import zeep
+
+    client = zeep.Client(str(WSDL_PATH))
+    service = next(iter(client.wsdl.services.values()))
+    port = next(iter(service.ports.values()))
+    assert sorted(port.binding._operations) == sorted(OPERATIONS)
+    submit = port.binding._operations["SubmitLoan"]
+    assert submit.soapaction == "SubmitLoan" and submit.style == "document"
+    assert [name for name, _ in submit.input.body.type.elements] == ["customerNumber", "amount", "requestId"]
