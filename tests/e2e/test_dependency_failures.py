@@ -16,308 +16,30 @@ when it ends, and checks that every loan it got accepted ends in a final state, 
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 import time
-from dataclasses import dataclass
-from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-from redis import Redis
-from sqlalchemy import create_engine, select
-from sqlalchemy.engine import Engine, make_url
 
-from lms_soap.models.tables import customers, loans
-from lms_soap.sandbox import cbs_simulator, scoring_simulator
-from tests.conftest import empty_tables, make_settings
-from tests.e2e.conftest import FINAL, Stack
-from tests.support.processes import Gunicorn, Worker
-from tests.support.servers import serve_wsgi
-from tests.support.soap import basic, envelope, fault_detail, faultcode, post, validate_body
-from tests.support.tcp_proxy import TcpProxy
+# The checks of dependency_stack fail with pytest's detailed assertion messages, as if written here.
+pytest.register_assert_rewrite("tests.e2e.dependency_stack")
 
-#: Seconds every outbound call of the LMS may take (connect and read), CBS and engine alike.
-TIMEOUT = 0.5
-#: What a "slow" dependency takes to answer: well past TIMEOUT.
-SLOW = 1.0
-AMOUNT = Decimal("100.00")  # below every synthetic customer's limit (5000 at least)
-
-
-# --- the dependencies' switches -----------------------------------------------------------------
-class CbsSwitch:
-    """The CBS simulator, healthy or built with one of its failure knobs; `mode` picks which."""
-
-    def __init__(self):
-        self.apps = {
-            None: cbs_simulator.create_app(),
-            "slow": cbs_simulator.create_app(latency=SLOW),
-            "garbage": cbs_simulator.create_app(fail="garbage"),
-            "http500": cbs_simulator.create_app(fail="http500"),
-            "fault": cbs_simulator.create_app(fail="fault"),
-        }
-        self.mode: str | None = None
-
-    def __call__(self, environ, start_response):
-        return self.apps[self.mode](environ, start_response)
-
-
-GARBAGE = b"<html>\n<body>502 Bad Gateway</body>\n</html>\n"
-
-
-class EngineFront:
-    """The scoring simulator, with the calls of chosen customers failing.
-
-    rules: customer number -> (call, how); call is "initiate" or "query"; how is
-    "slow" (the simulator's latency knob: answers after SLOW seconds), "http500" (its
-    failure_rate=1.0 knob), "garbage" (HTTP 200 with an HTML page) or "notready" (404: the
-    score is not ready yet). queryScore calls are tied to a customer by the score token that
-    initiate handed out.
-    """
-
-    def __init__(self):
-        self.sim = scoring_simulator.create_app(not_ready_polls=1)
-        self.slow = scoring_simulator.create_app(latency=SLOW)
-        self.broken = scoring_simulator.create_app(failure_rate=1.0)
-        self.rules: dict[str, tuple[str, str]] = {}
-        self._owner: dict[str, str] = {}  # score token -> customer number
-        self._lock = threading.Lock()
-
-    def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        call = customer = None
-        if path.startswith(scoring_simulator.INITIATE_PREFIX):
-            call, customer = "initiate", path[len(scoring_simulator.INITIATE_PREFIX):]
-        elif path.startswith(scoring_simulator.QUERY_PREFIX):
-            with self._lock:
-                call, customer = "query", self._owner.get(path[len(scoring_simulator.QUERY_PREFIX):])
-        rule = self.rules.get(customer) if call else None
-        if rule is not None and rule[0] == call:
-            how = rule[1]
-            if how == "garbage":
-                start_response("200 OK", [("Content-Type", "text/html"),
-                                          ("Content-Length", str(len(GARBAGE)))])
-                return [GARBAGE]
-            if how == "notready":
-                start_response("404 Not Found", [("Content-Type", "application/json")])
-                return [b'{"status":404,"error":"score not ready"}']
-            return {"slow": self.slow, "http500": self.broken}[how](environ, start_response)
-        if call != "initiate":
-            return self.sim(environ, start_response)
-        answer = {}
-
-        def start(status, headers, exc_info=None):
-            answer["status"] = status
-            return start_response(status, headers, exc_info)
-
-        body = b"".join(self.sim(environ, start))
-        if answer.get("status", "").startswith("200"):
-            with self._lock:
-                self._owner[json.loads(body)] = customer
-        return [body]
-
-
-# --- the module's LMS -----------------------------------------------------------------------
-def _via(url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
-
-
-@dataclass
-class Rig:
-    stack: Stack
-    direct_settings: object  # the gunicorn settings with the direct database and Redis: for workers
-    db: Engine  # direct, for assertions
-    cbs: CbsSwitch
-    engine: EngineFront
-    cbs_proxy: TcpProxy
-    engine_proxy: TcpProxy
-    redis_proxy: TcpProxy
-    db_proxy: TcpProxy | None
-    wsdl: bytes
-
-    @property
-    def url(self) -> str:
-        return self.stack.url
-
-    def call(self, role: str, operation: str, fields: str = "") -> requests.Response:
-        return post(self.url, envelope(operation, fields), basic(*self.stack.creds[role]))
-
-    def ok(self, role: str, operation: str, fields: str = "", cbs_retries: int = 0) -> requests.Response:
-        """A call that must succeed. cbs_retries: on the healthy path, a CBS answer slower than
-        the 0.5 s timeout (a loaded machine) is retried that many times instead of failing."""
-        for _ in range(cbs_retries + 1):
-            response = self.call(role, operation, fields)
-            if response.status_code == 200 or faultcode(response) != "Server.CoreBankingUnavailable":
-                break
-            time.sleep(0.2)
-        assert response.status_code == 200, (operation, response.status_code, response.text[:500])
-        validate_body(self.wsdl, response.content)
-        return response
-
-    def worker(self) -> Worker:
-        """A worker process on the direct database and Redis (RQ state flushed first, so no
-        scheduler lock of an earlier worker delays it); it reaches the engine through the proxy."""
-        Redis.from_url(self.direct_settings.redis_url).flushdb()
-        return Worker(self.direct_settings, reconcile_interval=0.5)
-
-    def loan_rows(self, numbers) -> list:
-        with self.db.connect() as conn:
-            return list(conn.execute(select(loans).where(loans.c.customer_number.in_(list(numbers)))))
-
-    def loan_row(self, loan_id: str):
-        with self.db.connect() as conn:
-            return conn.execute(select(loans).where(loans.c.id == loan_id)).one()
-
-    def customer_row(self, number: str):
-        with self.db.connect() as conn:
-            return conn.execute(select(customers).where(customers.c.customer_number == number)).one_or_none()
+from tests.e2e.dependency_stack import (TIMEOUT, assert_each_accepted_loan_settled_once,  # noqa: E402
+                                        assert_fault, customer, field, readyz, register, rest_transactions,
+                                        running_rig, status_of, submit, submit_fields, wait_final, wait_until)
 
 
 @pytest.fixture(scope="module")
 def rig(database_url, redis_url):
-    empty_tables(database_url)
-    Redis.from_url(redis_url).flushdb()
-    cbs, engine = CbsSwitch(), EngineFront()
-    redis_parts = urlsplit(redis_url)
-    db_url = make_url(database_url)
-    with contextlib.ExitStack() as exit_stack:
-        cbs_url = exit_stack.enter_context(serve_wsgi(cbs))
-        engine_url = exit_stack.enter_context(serve_wsgi(engine))
-        cbs_proxy = exit_stack.enter_context(TcpProxy("127.0.0.1", urlsplit(cbs_url).port))
-        engine_proxy = exit_stack.enter_context(TcpProxy("127.0.0.1", urlsplit(engine_url).port))
-        redis_proxy = exit_stack.enter_context(TcpProxy(redis_parts.hostname or "127.0.0.1",
-                                                             redis_parts.port or 6379))
-        db_proxy = None
-        lms_database_url = database_url
-        if db_url.get_backend_name() == "postgresql":
-            db_proxy = exit_stack.enter_context(TcpProxy(db_url.host or "127.0.0.1", db_url.port or 5432))
-            lms_database_url = db_url.set(host="127.0.0.1", port=db_proxy.port).render_as_string(
-                hide_password=False)
-        cbs_via = _via(cbs_url, cbs_proxy)
-        settings = make_settings(
-            lms_database_url, _via(redis_url, redis_proxy),
-            cbs_customer_url=f"{cbs_via}{cbs_simulator.CUSTOMER_PATH}",
-            cbs_transactions_url=f"{cbs_via}{cbs_simulator.TRANSACTIONS_PATH}",
-            scoring_base_url=_via(engine_url, engine_proxy),
-            cbs_connect_timeout=TIMEOUT, cbs_read_timeout=TIMEOUT,
-            scoring_connect_timeout=TIMEOUT, scoring_read_timeout=TIMEOUT,
-            redis_timeout=TIMEOUT, db_connect_timeout=2)
-        gunicorn = exit_stack.enter_context(Gunicorn(settings, workers=2))
-        stack = Stack(settings, gunicorn)  # API clients, and createClient at the engine
-        stack.container.close()
-        direct = gunicorn.settings.replace(database_url=database_url, redis_url=redis_url)
-        db = create_engine(database_url)
-        exit_stack.callback(db.dispose)
-        wsdl = requests.get(f"{gunicorn.url}/soap?wsdl", timeout=10).content
-        yield Rig(stack, direct, db, cbs, engine, cbs_proxy, engine_proxy, redis_proxy, db_proxy, wsdl)
-    Redis.from_url(redis_url).flushdb()
+    with running_rig(database_url, redis_url) as rig:
+        yield rig
 
 
 @pytest.fixture(autouse=True)
 def healthy(rig):
     """Every dependency healthy before and after each test, whatever the test did."""
     yield
-    rig.cbs.mode = None
-    rig.engine.rules.clear()
-    for proxy in (rig.cbs_proxy, rig.engine_proxy, rig.redis_proxy, rig.db_proxy):
-        if proxy is not None:
-            proxy.restore()
-
-
-# --- helpers ----------------------------------------------------------------------------------
-def customer(number: str) -> str:
-    return f"<tns:customerNumber>{number}</tns:customerNumber>"
-
-
-def submit_fields(number: str, amount: Decimal = AMOUNT, request_id: str | None = None) -> str:
-    rid = f"<tns:requestId>{request_id}</tns:requestId>" if request_id else ""
-    return f"{customer(number)}<tns:amount>{amount}</tns:amount>{rid}"
-
-
-def field(response: requests.Response, name: str) -> str | None:
-    from lxml import etree
-
-    found = etree.fromstring(response.content).find(f".//{{urn:lms-soap:v1}}{name}")
-    return None if found is None else found.text
-
-
-def assert_fault(rig: Rig, response: requests.Response, expected: str) -> None:
-    """A catalogue SOAP fault: HTTP 500, text/xml, the faultcode, the same code in the detail,
-    valid per the WSDL, no HTML, no traceback or SQL."""
-    assert response.status_code == 500, (response.status_code, response.text[:300])
-    assert response.headers["Content-Type"].startswith("text/xml"), response.headers["Content-Type"]
-    assert faultcode(response) == expected, response.text[:500]
-    assert fault_detail(response)["code"] == expected.split(".", 1)[1]
-    validate_body(rig.wsdl, response.content)
-    text = response.text.lower()
-    assert "traceback" not in text and "<html" not in text and "select " not in text
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def status_of(row) -> str:
-    return getattr(row.status, "value", row.status)
-
-
-def wait_final(rig: Rig, loan_ids, timeout: float = 30.0) -> dict:
-    """Loan rows by id, once every one is in a final state."""
-    def settled():
-        rows = {loan_id: rig.loan_row(loan_id) for loan_id in loan_ids}
-        return rows if all(status_of(r) in FINAL for r in rows.values()) else None
-
-    try:
-        return wait_until(settled, timeout, "loans to settle", interval=0.1)
-    except AssertionError:
-        rows = {i: (status_of(r), r.status_reason, r.initiate_attempts, r.scoring_attempts)
-                for i, r in ((i, rig.loan_row(i)) for i in loan_ids)}
-        raise AssertionError(f"loans not settled within {timeout}s: {rows}") from None
-
-
-def assert_each_accepted_loan_settled_once(rig: Rig, accepted: dict[str, list[str]]) -> None:
-    """accepted: customer number -> the loan ids SubmitLoan returned. The database holds exactly
-    those loans for those customers (none lost, none duplicated), each in a final state."""
-    expected = sorted(i for ids in accepted.values() for i in ids)
-    rows = rig.loan_rows(accepted)
-    assert sorted(r.id for r in rows) == expected, "a loan was lost or duplicated"
-    assert len(set(expected)) == len(expected)
-    for row in rows:
-        assert status_of(row) in FINAL, (row.id, status_of(row))
-    request_ids = [r.request_id for r in rows if r.request_id]
-    assert len(request_ids) == len(set(request_ids))
-
-
-def submit(rig: Rig, number: str, accepted: dict[str, list[str]], request_id: str | None = None) -> str:
-    response = rig.ok("bank", "SubmitLoan", submit_fields(number, request_id=request_id))
-    assert field(response, "status") == "PENDING"
-    loan_id = field(response, "loanId")
-    accepted.setdefault(number, []).append(loan_id)
-    return loan_id
-
-
-def register(rig: Rig, *numbers: str) -> None:
-    for number in numbers:
-        rig.ok("bank", "RegisterCustomer", customer(number), cbs_retries=2)
-
-
-def rest_transactions(rig: Rig, number: str, cbs_retries: int = 0) -> requests.Response:
-    for _ in range(cbs_retries + 1):
-        response = requests.get(f"{rig.url}/api/v1/transactions/{number}", auth=rig.stack.creds["scoring"],
-                                timeout=10)
-        if response.status_code != 503:
-            break
-        time.sleep(0.2)
-    return response
+    rig.restore()
 
 
 # --- the Core Banking System ------------------------------------------------------------------
@@ -453,10 +175,6 @@ def test_scoring_engine_slow_garbage_or_500_fails_loans_then_scores_new_ones(rig
 
 
 # --- Redis ------------------------------------------------------------------------------------
-def readyz(rig: Rig) -> requests.Response:
-    return requests.get(f"{rig.url}/readyz", timeout=10)
-
-
 def test_redis_down_during_submit_accepts_the_loan_and_scores_it_once_back(rig):
     number = "700000501"
     register(rig, number)

@@ -17,7 +17,8 @@ from lms_soap.sandbox import cbs_data
 from tests.support.soap import basic, envelope, fault_detail, faultcode, post, validate_body, wsse_header
 
 TEST_CUSTOMERS = ["234774784", "318411216", "340397370", "366585630", "397178638"]
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "spec-transactions.json"
+#: A copy of ../shared/reference/spec-transactions.json: the engine documentation's example response.
+SPEC = Path(__file__).resolve().parents[1] / "data" / "spec-transactions.json"
 
 
 def customer_rows(lms) -> int:

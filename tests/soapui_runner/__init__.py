@@ -8,7 +8,8 @@ and writes a JUnit XML report. Usage:
 """
 from .junit import to_xml, write_junit
 from .model import Project, load_project
-from .runner import ERROR, FAILED, OK, SKIPPED, ProjectRun, Runner, StepRun, run_project
+from .results import ERROR, FAILED, OK, SKIPPED, ProjectRun, StepRun
+from .runner import Runner, run_project
 
 __all__ = ["ERROR", "FAILED", "OK", "SKIPPED", "Project", "ProjectRun", "Runner", "StepRun", "load_project",
            "run_project", "to_xml", "write_junit"]

@@ -11,7 +11,8 @@ import sys
 
 from .junit import write_junit
 from .model import load_project
-from .runner import ERROR, FAILED, OK, SKIPPED, Runner, StepRun
+from .results import ERROR, FAILED, OK, SKIPPED, StepRun
+from .runner import Runner
 
 _MARK = {OK: "PASS", FAILED: "FAIL", ERROR: "ERROR", SKIPPED: "SKIP"}
 

@@ -15,7 +15,8 @@ from typing import Callable
 from lxml import etree
 
 from .expansion import Scope, UnsupportedExpansion, XPathProblem, evaluate, expand, parse_xml, values
-from .model import Assertion, Interface, WsdlOperation
+from .model import Assertion, Interface
+from .wsdl import WsdlOperation
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"

@@ -8,7 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from .assertions import FAIL
-from .runner import ERROR, FAILED, SKIPPED, ProjectRun, StepRun
+from .results import ERROR, FAILED, SKIPPED, ProjectRun, StepRun
 
 MAX_BODY = 4000  # characters of request/response kept in a failure's text
 
