@@ -18,7 +18,7 @@ from lms_soap.lending.ports import Clock, CoreBanking, JobQueue, ScoringEngine, 
 from lms_soap.lending.scoring import ScoringPolicy
 from lms_soap.models.db import build_engine
 from lms_soap.models.orm import start_mappers
-from lms_soap.models.unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+from lms_soap.models.unit_of_work import SqlUnitOfWorkFactory
 
 
 @dataclass
@@ -49,9 +49,6 @@ class Container:
     @property
     def reconcile_grace(self) -> timedelta:
         return timedelta(seconds=self.settings.reconcile_grace)
-
-    def new_uow(self) -> SqlUnitOfWork:
-        return self.uow()
 
     def close(self) -> None:
         self.engine.dispose()

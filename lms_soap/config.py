@@ -65,7 +65,7 @@ class Settings:
     # --- the LMS itself -------------------------------------------------------------------
     #: DATABASE_URL: SQLAlchemy URL. PostgreSQL in production (postgresql+psycopg2://...).
     database_url: str = _env("DATABASE_URL", DEFAULT_DATABASE_URL, str)
-    #: DB_POOL_SIZE: connections kept per process (one gunicorn worker serves one request at a time).
+    #: DB_POOL_SIZE: connections kept per process (size it to the threads of a gunicorn worker).
     db_pool_size: int = _env("DB_POOL_SIZE", 2, int)
     #: DB_POOL_MAX_OVERFLOW: extra connections a process may open under a burst.
     db_pool_max_overflow: int = _env("DB_POOL_MAX_OVERFLOW", 4, int)

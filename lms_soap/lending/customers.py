@@ -56,18 +56,21 @@ def _record_inactive(customer_number: str, uow: UnitOfWork, clock: Clock) -> Non
 def get_customer(customer_number: str, uow: UnitOfWork) -> tuple[Customer, Loan | None]:
     """The stored customer and its ongoing loan, if any."""
     with uow:
-        customer = uow.customers.get(customer_number)
-        if customer is None:
-            raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
-                                               customer_number=customer_number)
+        customer = require_registered(uow, customer_number)
         return customer, uow.loans.ongoing_for(customer_number)
 
 
-def require_active_customer(uow: UnitOfWork, customer_number: str) -> Customer:
+def require_registered(uow: UnitOfWork, customer_number: str) -> Customer:
+    """The stored customer, or Client.CustomerNotRegistered. Call inside `with uow`."""
     customer = uow.customers.get(customer_number)
     if customer is None:
         raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
                                            customer_number=customer_number)
+    return customer
+
+
+def require_active_customer(uow: UnitOfWork, customer_number: str) -> Customer:
+    customer = require_registered(uow, customer_number)
     if customer.kyc_status is not KycStatus.ACTIVE:
         raise errors.CustomerInactive(f"customer {customer_number} has an inactive KYC status",
                                       customer_number=customer_number)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Callable, Sequence, TypeVar
 
 from . import errors
-from .customers import require_active_customer
+from .customers import require_active_customer, require_registered
 from .model import CENTS, Loan, LoanStatus
 from .ports import Clock, JobQueue, UnitOfWork
 
@@ -101,9 +101,7 @@ def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str |
             raise errors.SchemaValidationError("give loanId or customerNumber")
         loan = uow.loans.latest_for(customer_number)
         if loan is None:
-            if uow.customers.get(customer_number) is None:
-                raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
-                                                   customer_number=customer_number)
+            require_registered(uow, customer_number)
             raise errors.LoanNotFound(f"customer {customer_number} has no loan",
                                       customer_number=customer_number)
         return loan
@@ -114,9 +112,7 @@ def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None 
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise errors.SchemaValidationError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
     with uow:
-        if uow.customers.get(customer_number) is None:
-            raise errors.CustomerNotRegistered(f"customer {customer_number} is not registered",
-                                               customer_number=customer_number)
+        require_registered(uow, customer_number)
         return uow.loans.list_for(customer_number, status, offset, limit)
 
 

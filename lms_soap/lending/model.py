@@ -78,6 +78,11 @@ class KycRecord:
     status: KycStatus
 
 
+#: What of a KYC record the customer snapshot keeps, under the same names.
+KYC_SNAPSHOT_FIELDS = ("customer_number", "first_name", "middle_name", "last_name", "gender", "id_type",
+                       "id_number", "mobile", "email", "monthly_income")
+
+
 @dataclass
 class Customer:
     customer_number: str
@@ -96,23 +101,12 @@ class Customer:
 
     @classmethod
     def from_kyc(cls, kyc: KycRecord, now: datetime) -> "Customer":
-        customer = cls(customer_number=kyc.customer_number, first_name=None, middle_name=None,
-                       last_name=None, gender=None, id_type=None, id_number=None, mobile=None,
-                       email=None, monthly_income=None, kyc_status=kyc.status, registered_at=now,
-                       kyc_refreshed_at=now)
-        customer.refresh(kyc, now)
-        return customer
+        return cls(**{name: getattr(kyc, name) for name in KYC_SNAPSHOT_FIELDS},
+                   kyc_status=KycStatus(kyc.status), registered_at=now, kyc_refreshed_at=now)
 
     def refresh(self, kyc: KycRecord, now: datetime) -> None:
-        self.first_name = kyc.first_name
-        self.middle_name = kyc.middle_name
-        self.last_name = kyc.last_name
-        self.gender = kyc.gender
-        self.id_type = kyc.id_type
-        self.id_number = kyc.id_number
-        self.mobile = kyc.mobile
-        self.email = kyc.email
-        self.monthly_income = kyc.monthly_income
+        for name in KYC_SNAPSHOT_FIELDS:
+            setattr(self, name, getattr(kyc, name))
         self.kyc_status = KycStatus(kyc.status)
         self.kyc_refreshed_at = now
 
