@@ -22,9 +22,19 @@ FAILURE_TTL_SECONDS = 24 * 3600
 ADVANCE_JOB = "jobs.scoring.advance"
 
 
-def job_id_for(loan_id: str) -> str:
-    # One id per loan: a re-queue (reconciler, duplicate) replaces the job instead of piling up.
-    return f"scoring-{loan_id}"
+def job_id_for(loan_id: str, at: datetime | None) -> str:
+    """One id per loan and step time.
+
+    Immediate re-queues of a loan (submit, reconciler passes) share one id, so they share one job
+    record while no worker runs (each run after the first finds the loan not due: a no-op).
+    A scheduled step gets its own id: it is
+    queued by the job that is still running, and a shared id would let RQ overwrite it with the
+    running job's FINISHED record (which expires after RESULT_TTL_SECONDS, before a long
+    back-off ends), silently dropping the next poll.
+    """
+    if at is None:
+        return f"scoring-{loan_id}-now"
+    return f"scoring-{loan_id}-{int(at.timestamp() * 1000)}"
 
 
 class RqJobQueue:
@@ -35,13 +45,17 @@ class RqJobQueue:
         self.queue = Queue(queue_name, connection=redis)
 
     def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
-        kwargs = dict(job_id=job_id_for(loan_id), job_timeout=JOB_TIMEOUT_SECONDS,
+        kwargs = dict(job_id=job_id_for(loan_id, at), job_timeout=JOB_TIMEOUT_SECONDS,
                       result_ttl=RESULT_TTL_SECONDS, failure_ttl=FAILURE_TTL_SECONDS)
         try:
-            if at is None or at <= datetime.now(timezone.utc):
-                self.queue.enqueue(ADVANCE_JOB, loan_id, **kwargs)
-            else:
-                self.queue.enqueue_at(at, ADVANCE_JOB, loan_id, **kwargs)
+            # One MULTI/EXEC for the whole enqueue: without a pipeline RQ's enqueue makes two
+            # round-trips (the queue registry, then the job); the commands are the same.
+            with self.redis.pipeline() as pipe:
+                if at is None or at <= datetime.now(timezone.utc):
+                    self.queue.enqueue(ADVANCE_JOB, loan_id, pipeline=pipe, **kwargs)
+                else:
+                    self.queue.enqueue_at(at, ADVANCE_JOB, loan_id, pipeline=pipe, **kwargs)
+                pipe.execute()
         except RedisError as exc:
             raise errors.QueueUnavailable(f"redis: {type(exc).__name__}") from None
 
