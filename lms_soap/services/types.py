@@ -118,7 +118,8 @@ class ScoringRegistration(_Base):
     ]
 
 
-_XS = {"string": Unicode, "double": Double, "int": Integer32, "long": Integer64, "dateTime": DateTime}
+# CBS dateTimes carry an offset (+03:00); ours are written in UTC, as every time of the contract.
+_XS = {"string": Unicode, "double": Double, "int": Integer32, "long": Integer64, "dateTime": UtcDateTime}
 
 
 class TransactionData(_Base):

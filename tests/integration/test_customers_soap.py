@@ -186,6 +186,8 @@ def test_transactions_response_has_no_wrapper_and_validates(lms):
         expected = [name for name in TRANSACTION_FIELD_NAMES if source.get(name) is not None]
         assert [etree.QName(child).localname for child in element] == expected
         assert len(expected) >= 71
+        created = element.find("{urn:lms-soap:v1}createdAt").text
+        assert created.endswith("+00:00"), created  # the CBS sends +03:00; the contract's times are UTC
 
 
 def test_rest_transactions_match_the_engine_documentation_exactly(lms):
