@@ -2,7 +2,7 @@
 domain objects. These classes are the wire format only: the domain lives in lending.model."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from spyne import (
@@ -118,7 +118,6 @@ class ScoringRegistration(_Base):
     ]
 
 
-# CBS dateTimes carry an offset (+03:00); ours are written in UTC, as every time of the contract.
 _XS = {"string": Unicode, "double": Double, "int": Integer32, "long": Integer64, "dateTime": UtcDateTime}
 
 
@@ -189,4 +188,9 @@ def pack_registration(registration: DomainRegistration) -> ScoringRegistration:
 
 
 def pack_transaction(record: dict[str, Any]) -> TransactionData:
-    return TransactionData(**{name: record.get(name) for name, _, _ in TRANSACTION_FIELDS})
+    return TransactionData(**{name: _utc(record.get(name)) for name, _, _ in TRANSACTION_FIELDS})
+
+
+def _utc(value: Any) -> Any:
+    # Spyne's Soap11 writes dateTimes with their own offset (it ignores as_timezone): convert here.
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo else value
