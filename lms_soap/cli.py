@@ -19,17 +19,31 @@ def _container(settings=None):
     return build_container(settings or load_settings())
 
 
-def _gunicorn(app_spec: str, bind: str, workers: int, threads: int, extra: list[str] | None = None) -> None:
-    args = [sys.executable, "-m", "gunicorn", app_spec, "--bind", bind, "--workers", str(workers),
+def gunicorn_argv(app_spec: str, bind: str, workers: int, threads: int,
+                  extra: list[str] | None = None) -> list[str]:
+    """The production gunicorn command (`lms-soap serve`; bench/ serves its baseline with it too)."""
+    return [sys.executable, "-m", "gunicorn", app_spec, "--bind", bind, "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync",
             "--timeout", "60", "--graceful-timeout", "20", "--keep-alive", "5",
             "--max-requests", "20000", "--max-requests-jitter", "2000", "--access-logfile", "-",
             "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
             "--no-control-socket", *(extra or [])]
-    os.execv(sys.executable, args)
+
+
+def _gunicorn(app_spec: str, bind: str, workers: int, threads: int, extra: list[str] | None = None) -> None:
+    os.execv(sys.executable, gunicorn_argv(app_spec, bind, workers, threads, extra))
+
+
+def serve_environment(threads: int, environ=None) -> dict[str, str]:
+    """Settings `lms-soap serve` derives from its threads unless they are set: one pooled database
+    connection per gunicorn thread (a smaller pool makes the busy threads open and close an
+    overflow connection per request, a new PostgreSQL backend each time)."""
+    environ = os.environ if environ is None else environ
+    return {} if environ.get("DB_POOL_SIZE") else {"DB_POOL_SIZE": str(max(threads, 2))}
 
 
 def cmd_serve(a) -> int:
+    os.environ.update(serve_environment(a.threads))
     _gunicorn("lms_soap.wsgi:application", a.bind, a.workers, a.threads)
     return 0
 

@@ -29,8 +29,9 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 from zeep.wsse.utils import get_security_header
 
+from lms_soap.clients.environment import settle_environment
 from lms_soap.lending.errors import CoreBankingUnavailable
-from lms_soap.lending.model import CENTS, KycRecord, KycStatus
+from lms_soap.lending.model import CENTS, KYC_INCOME_LIMIT, KYC_TEXT_LIMITS, KycRecord, KycStatus
 
 if TYPE_CHECKING:
     from lms_soap.config import Settings
@@ -122,6 +123,8 @@ class ZeepCoreBanking:
             wsse = _MustUnderstandUsernameToken(username, password)
         else:
             self._session.auth = (username, password)
+        if session is None:
+            settle_environment(self._session, customer_url, transactions_url)
         # timeout: loading documents (only local files here); operation_timeout: each POST,
         # as a (connect, read) pair -- zeep's default is no timeout at all.
         transport = _LocalTransport(session=self._session, timeout=connect_timeout,
@@ -235,8 +238,22 @@ def _kyc_record(customer: Any, requested: str) -> KycRecord:
         raise ValueError(f"the CBS answered for customer {number!r}, not {requested!r}")
     # An absent status cannot be taken for ACTIVE: lend only on a stated, active KYC.
     status = KycStatus(customer.status) if customer.status else KycStatus.INACTIVE
-    return KycRecord(customer_number=number, first_name=customer.firstName,
-                     middle_name=customer.middleName, last_name=customer.lastName,
-                     gender=customer.gender, id_type=customer.idType,
-                     id_number=customer.idNumber, mobile=customer.mobile, email=customer.email,
-                     monthly_income=_money(customer.monthlyIncome), status=status)
+    record = KycRecord(customer_number=number, first_name=customer.firstName,
+                       middle_name=customer.middleName, last_name=customer.lastName,
+                       gender=customer.gender, id_type=customer.idType,
+                       id_number=customer.idNumber, mobile=customer.mobile, email=customer.email,
+                       monthly_income=_money(customer.monthlyIncome), status=status)
+    _check_fits(record)
+    return record
+
+
+def _check_fits(record: KycRecord) -> None:
+    """A KYC value we could not store is an unusable CBS answer (CoreBankingUnavailable), not a
+    database error later on."""
+    for name, limit in KYC_TEXT_LIMITS.items():
+        value = getattr(record, name)
+        if value is not None and (len(value) > limit or not value.isprintable()):
+            raise ValueError(f"the CBS's {name} does not fit the KYC snapshot")
+    income = record.monthly_income
+    if income is not None and not (income.is_finite() and abs(income) < KYC_INCOME_LIMIT):
+        raise ValueError("the CBS's monthlyIncome is out of range")

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
+from lms_soap.clients.environment import settle_environment
 from lms_soap.config import Settings
 from lms_soap.lending.errors import ScoringEngineUnavailable
 from lms_soap.lending.model import CENTS
@@ -28,7 +29,7 @@ from lms_soap.lending.ports import EngineClient, ScoreResult
 DEFAULT_POOL_SIZE = 10
 #: Longest score token accepted, characters. Tokens go back into a URL path; anything longer is
 #: not a token but a misrouted page.
-MAX_TOKEN_LENGTH = 512
+MAX_TOKEN_LENGTH = 255  # the width of loans.scoring_token
 
 CREATE_CLIENT_PATH = "/api/v1/client/createClient"
 INITIATE_PATH = "/api/v1/scoring/initiateQueryScore/{customer_number}"
@@ -59,6 +60,7 @@ class HttpScoringEngine:
             adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            settle_environment(session, self.base_url)
         self.session = session
 
     @classmethod
@@ -202,7 +204,16 @@ def _as_money(value: Any) -> Decimal | None:
         raise _wrong_shape("limitAmount") from None
 
 
+#: Widths of the columns the engine's free text is stored in (loans.exclusion, exclusion_reason).
+TEXT_LIMITS = {"exclusion": 100, "exclusionReason": 255}
+
+
 def _as_text(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise _wrong_shape(field)
+    """Free text of the engine: it is stored and written back in SOAP responses, so it must fit
+    its column and be XML-safe (no control characters); otherwise the answer is unusable."""
+    if value is None:
+        return None
+    if (not isinstance(value, str) or len(value) > TEXT_LIMITS.get(field, 255)
+            or any(not ch.isprintable() for ch in value)):
+        raise _wrong_shape(field)
+    return value

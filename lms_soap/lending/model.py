@@ -78,6 +78,13 @@ class KycRecord:
     status: KycStatus
 
 
+#: Longest value the customer snapshot stores per KYC text field (models/tables.py uses these
+#: widths; the CBS client refuses a record that does not fit instead of failing in the database).
+KYC_TEXT_LIMITS = {"customer_number": 32, "first_name": 100, "middle_name": 100, "last_name": 100,
+                   "gender": 16, "id_type": 32, "id_number": 64, "mobile": 32, "email": 254}
+#: Monthly income is NUMERIC(18, 2): below 10**16.
+KYC_INCOME_LIMIT = Decimal(10) ** 16
+
 #: What of a KYC record the customer snapshot keeps, under the same names.
 KYC_SNAPSHOT_FIELDS = ("customer_number", "first_name", "middle_name", "last_name", "gender", "id_type",
                        "id_number", "mobile", "email", "monthly_income")

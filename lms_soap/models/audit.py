@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Engine
 
 from .tables import audit_log
@@ -29,12 +29,43 @@ class AuditEntry:
 class SqlAuditLog:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._insert = insert(audit_log)
+        # PostgreSQL (psycopg2): one INSERT in autocommit mode, a statement that is its own
+        # transaction: one round-trip instead of three (BEGIN, INSERT, COMMIT), sent straight
+        # through the driver (the SQL is SQLAlchemy's own, compiled once): the row is written on
+        # every call that may change something, so the ORM/Core layers' cost is kept off it.
+        # SQLite keeps its explicit transaction (db.py takes the write lock in BEGIN IMMEDIATE).
+        self._direct_sql = None
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2":
+            columns = {f.name: bindparam(f.name) for f in fields(AuditEntry)}
+            self._direct_sql = str(insert(audit_log).inline().values(columns).compile(dialect=engine.dialect))
 
     def record(self, entry: AuditEntry) -> None:
         """Its own short transaction: the audit row is written whatever the operation's outcome.
         A failure to write it is logged, never turned into a fault for the caller."""
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(audit_log).values(**asdict(entry)))
+            if self._direct_sql is not None:
+                self._record_direct(entry)
+            else:
+                with self.engine.begin() as conn:
+                    conn.execute(self._insert, asdict(entry))
         except Exception:  # noqa: BLE001
             log.exception("audit entry not written: %s %s", entry.operation, entry.outcome)
+
+    def _record_direct(self, entry: AuditEntry) -> None:
+        row = asdict(entry)
+        row["at"] = entry.at.astimezone(timezone.utc)  # what the UTCDateTime column type does
+        conn = self.engine.raw_connection()  # a pooled connection: checkout checks apply
+        try:
+            conn.driver_connection.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(self._direct_sql, row)
+        except Exception:
+            conn.invalidate()  # a connection that failed here is not given to anyone else
+            raise
+        finally:
+            try:
+                if not conn.driver_connection.closed:
+                    conn.driver_connection.autocommit = False
+            finally:
+                conn.close()  # back to the pool

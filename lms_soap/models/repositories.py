@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from lms_soap.lending.model import (
     IN_SCORING,
@@ -18,6 +18,26 @@ from lms_soap.lending.model import (
 )
 
 
+_statements: dict[str, Any] = {}
+
+
+def _statement(key: str, build: Callable[[], Any]) -> Any:
+    """A hot query, built once with bound parameters and reused: building a Select (operators,
+    coercions, load options) cost more than SQLAlchemy's cached compilation of it. Built at first
+    use: the mapping exists only after start_mappers()."""
+    stmt = _statements.get(key)
+    if stmt is None:
+        stmt = _statements[key] = build()
+    return stmt
+
+
+def _whole_loan() -> tuple:
+    """Load options reading one loan with its events and repayments in ONE query (LEFT OUTER
+    JOINs) instead of the mapping's three (the loan, then a selectin query per collection).
+    For reads of a single loan; lists keep the selectin loads (three queries for any number)."""
+    return joinedload(Loan.events), joinedload(Loan.repayments)
+
+
 class SqlCustomerRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -26,10 +46,14 @@ class SqlCustomerRepository:
         self.session.add(customer)
 
     def get(self, customer_number: str, *, for_update: bool = False) -> Customer | None:
-        stmt = select(Customer).where(Customer.customer_number == customer_number)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).one_or_none()
+        key = "customer_for_update" if for_update else "customer"
+
+        def build():
+            stmt = select(Customer).where(Customer.customer_number == bindparam("customer_number"))
+            return stmt.with_for_update() if for_update else stmt
+
+        params = {"customer_number": customer_number}
+        return self.session.scalars(_statement(key, build), params).one_or_none()
 
 
 class SqlLoanRepository:
@@ -40,23 +64,31 @@ class SqlLoanRepository:
         self.session.add(loan)
 
     def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None:
-        stmt = select(Loan).where(Loan.id == loan_id)
+        params = {"loan_id": loan_id}
         if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).one_or_none()
+            # FOR UPDATE cannot lock the nullable side of an outer join: the mapping's selectin loads.
+            stmt = _statement("loan_for_update", lambda: select(Loan).where(
+                Loan.id == bindparam("loan_id")).with_for_update())
+            return self.session.scalars(stmt, params).one_or_none()
+        stmt = _statement("loan", lambda: select(Loan).where(
+            Loan.id == bindparam("loan_id")).options(*_whole_loan()))
+        return self.session.scalars(stmt, params).unique().one_or_none()
 
     def ongoing_for(self, customer_number: str) -> Loan | None:
-        stmt = select(Loan).where(Loan.customer_number == customer_number,
-                                  Loan.status.in_(list(ONGOING)))
-        return self.session.scalars(stmt).first()
+        stmt = _statement("ongoing", lambda: select(Loan).where(
+            Loan.customer_number == bindparam("customer_number"), Loan.status.in_(list(ONGOING))))
+        return self.session.scalars(stmt, {"customer_number": customer_number}).first()
 
     def latest_for(self, customer_number: str) -> Loan | None:
-        stmt = (select(Loan).where(Loan.customer_number == customer_number)
-                .order_by(Loan.created_at.desc(), Loan.id.desc()).limit(1))
-        return self.session.scalars(stmt).first()
+        stmt = _statement("latest", lambda: select(Loan).where(
+            Loan.customer_number == bindparam("customer_number"))
+            .order_by(Loan.created_at.desc(), Loan.id.desc()).limit(1).options(*_whole_loan()))
+        return self.session.scalars(stmt, {"customer_number": customer_number}).unique().first()
 
     def by_request_id(self, request_id: str) -> Loan | None:
-        return self.session.scalars(select(Loan).where(Loan.request_id == request_id)).first()
+        stmt = _statement("by_request_id", lambda: select(Loan).where(
+            Loan.request_id == bindparam("request_id")))
+        return self.session.scalars(stmt, {"request_id": request_id}).first()
 
     def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
                  limit: int) -> tuple[Sequence[Loan], int]:
@@ -93,7 +125,9 @@ class SqlApiClientRepository:
         self.session.add(client)
 
     def get(self, username: str) -> ApiClient | None:
-        return self.session.scalars(select(ApiClient).where(ApiClient.username == username)).first()
+        stmt = _statement("api_client", lambda: select(ApiClient).where(
+            ApiClient.username == bindparam("username")))
+        return self.session.scalars(stmt, {"username": username}).first()
 
     def list(self) -> Iterable[ApiClient]:
         return self.session.scalars(select(ApiClient).order_by(ApiClient.username)).all()

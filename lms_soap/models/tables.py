@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from lms_soap.lending.model import ONGOING, KycStatus, LoanStatus, Role
+from lms_soap.lending.model import KYC_TEXT_LIMITS, ONGOING, KycStatus, LoanStatus, Role
 
 # Stable constraint names, so that migrations and error mapping can refer to them on every backend.
 metadata = MetaData(
@@ -79,15 +79,15 @@ _ongoing_sql = text(
 customers = Table(
     "customers",
     metadata,
-    Column("customer_number", String(32), primary_key=True),
-    Column("first_name", String(100)),
-    Column("middle_name", String(100)),
-    Column("last_name", String(100)),
-    Column("gender", String(16)),
-    Column("id_type", String(32)),
-    Column("id_number", String(64)),
-    Column("mobile", String(32)),
-    Column("email", String(254)),
+    Column("customer_number", String(KYC_TEXT_LIMITS["customer_number"]), primary_key=True),
+    Column("first_name", String(KYC_TEXT_LIMITS["first_name"])),
+    Column("middle_name", String(KYC_TEXT_LIMITS["middle_name"])),
+    Column("last_name", String(KYC_TEXT_LIMITS["last_name"])),
+    Column("gender", String(KYC_TEXT_LIMITS["gender"])),
+    Column("id_type", String(KYC_TEXT_LIMITS["id_type"])),
+    Column("id_number", String(KYC_TEXT_LIMITS["id_number"])),
+    Column("mobile", String(KYC_TEXT_LIMITS["mobile"])),
+    Column("email", String(KYC_TEXT_LIMITS["email"])),
     Column("monthly_income", MONEY),
     Column("kyc_status", _enum(KycStatus), nullable=False),
     Column("registered_at", UTC_TIME, nullable=False),

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from lms_soap.lending import errors
 
+from . import transactions
 from .repositories import (
     SqlApiClientRepository,
     SqlCustomerRepository,
@@ -118,6 +119,8 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         # expire_on_commit=False: the use cases return objects read in the transaction after it commits.
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+        if transactions.applies_to(engine):
+            transactions.install(self.sessionmaker, engine)  # reads skip BEGIN/ROLLBACK
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessionmaker)

@@ -23,6 +23,7 @@ from lms_soap.lending import errors
 
 from . import customers, loans, scoring
 from .faults import WireFault, internal_fault, to_fault
+from .serializer import FastSoap11
 from .types import TNS
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,11 @@ class LmsWsgiApplication(WsgiApplication):
         p_ctx.out_error = fault
         if p_ctx.in_error is not None:
             p_ctx.in_error = fault
+        # A failure while writing the response leaves Spyne's half-built document and its 200
+        # status behind: drop them, or the caller gets an empty 200 envelope instead of the fault.
+        p_ctx.out_document = None
+        p_ctx.out_string = None
+        p_ctx.transport.resp_code = None
         p_ctx.transport.req_env.setdefault(ENV_OUTCOME, {})["faultcode"] = fault.faultcode
         return super().handle_error(p_ctx, others, fault, start_response)
 
@@ -116,7 +122,7 @@ def build_soap_application() -> Application:
         tns=TNS,
         name=SERVICE_NAME,
         in_protocol=HardenedSoap11(validator="lxml"),
-        out_protocol=Soap11(),
+        out_protocol=FastSoap11(),  # Spyne's Soap11, faster on our types (services/serializer.py)
     )
 
 

@@ -229,3 +229,23 @@ def test_rest_refuses_a_username_no_client_can_have(lms):
                             headers={"Authorization": f"Basic {token}"}, timeout=5)
     assert response.status_code == 401
     assert response.json()["faultcode"] == "Client.AuthenticationFailed"
+
+
+def test_a_response_that_cannot_be_written_is_a_fault_not_an_empty_200(lms):
+    """Spyne fails while writing a value XML cannot carry: the caller must get the catalogue's
+    Server.InternalError fault, not Spyne's half-built 200 envelope."""
+    from sqlalchemy import update
+
+    from lms_soap.models.tables import loans as loans_table
+
+    bank = lms.zeep("bank")
+    bank.service.RegisterCustomer(customerNumber="234774784")
+    loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("10.00"))
+    engine = create_engine(lms.settings.database_url)
+    with engine.begin() as conn:  # as if stored before the engine's text was checked
+        conn.execute(update(loans_table).where(loans_table.c.id == loan.loanId).values(exclusion="Fraud\x01"))
+    engine.dispose()
+    response = post(lms.url, envelope("GetLoanStatus", f"<tns:loanId>{loan.loanId}</tns:loanId>"),
+                    basic(*lms.credentials("bank")))
+    assert response.status_code == 500
+    assert faultcode(response) == "Server.InternalError"

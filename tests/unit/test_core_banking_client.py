@@ -279,3 +279,20 @@ def test_from_settings_uses_the_cbs_settings(requests_mock):
 def test_unknown_auth_mode_is_refused():
     with pytest.raises(ValueError):
         make_client(auth_mode="digest")
+
+
+def test_kyc_values_that_do_not_fit_the_snapshot_are_an_unusable_answer():
+    """Over-long or unprintable text, or an income NUMERIC(18,2) cannot hold, must not reach the
+    database (where it would be an InternalError logging the row): the CBS answer is unusable."""
+    from types import SimpleNamespace
+
+    from lms_soap.clients.core_banking import _kyc_record
+
+    base = dict(customerNumber="1", firstName="A", middleName=None, lastName="B", gender="MALE",
+                idType="PASSPORT", idNumber="X", mobile="1", email="a@b", monthlyIncome=10.5,
+                status="ACTIVE")
+    assert _kyc_record(SimpleNamespace(**base), "1").first_name == "A"
+    for change in ({"firstName": "x" * 101}, {"email": "a\x01b"}, {"monthlyIncome": 1e17},
+                   {"monthlyIncome": 1e300}):
+        with pytest.raises((ValueError, ArithmeticError)):
+            _kyc_record(SimpleNamespace(**{**base, **change}), "1")

@@ -193,3 +193,18 @@ def test_an_injected_session_is_used(requests_mock):
     requests_mock.get(QUERY_URL, text=json.dumps(READY))
     assert engine.session is session
     assert engine.query_score(SCORE_TOKEN, CLIENT_TOKEN).score == 720
+
+
+@pytest.mark.parametrize("exclusion", ["Fraud\u0001", "x" * 101])
+def test_engine_text_that_cannot_be_stored_or_written_back_is_a_failure(exclusion):
+    """A control character (not XML-safe) or text wider than its column would break every later
+    read of the loan; the answer is unusable, like any other malformed answer."""
+    import requests_mock as rm
+
+    engine = HttpScoringEngine("http://engine.test", connect_timeout=1, read_timeout=1)
+    with rm.Mocker() as m:
+        m.get("http://engine.test/api/v1/scoring/queryScore/T", json={
+            "id": 1, "customerNumber": "1", "score": 1, "limitAmount": 1.0, "exclusion": exclusion,
+            "exclusionReason": None})
+        with pytest.raises(ScoringEngineUnavailable):
+            engine.query_score("T", "client-token")

@@ -1,0 +1,292 @@
+"""The processes of one benchmark run, all on this machine and on loopback ports:
+
+- a PostgreSQL database of its own (dropped and migrated afresh) and a Redis database (flushed);
+- the CBS and scoring simulators under gunicorn (the scoring one answers at once by default);
+- the LMS (`lms_soap.wsgi:application`) and the bare-Spyne baseline (`bench.baseline_app`), each
+  under the production gunicorn command of `lms-soap serve` (lms_soap.cli.gunicorn_argv) with the
+  same workers and threads;
+- N scoring workers (`bench.pipeline_worker`: the production `lms-soap worker` plus timers).
+
+Every child leads its own process group and is stopped with it; nothing else is touched.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lms_soap.cli import gunicorn_argv
+from lms_soap.sandbox.embedded_redis import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_SECRET_KEY = "lms-bench-secret-key-not-for-production"
+
+
+@dataclass
+class StackConfig:
+    workers: int = 2  # gunicorn workers, LMS and baseline alike
+    threads: int = 4  # per gunicorn worker: >1 is gthread (keep-alive), 1 is sync
+    rq_workers: int = 2
+    pg_admin_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+    database: str = "lms_bench"
+    redis_url: str = "redis://127.0.0.1:6379/9"
+    log_dir: Path = Path("/tmp/lms-bench")
+    sim_threads: int = 8
+    lms_app: str = "lms_soap.wsgi:application"  # another WSGI entry point, for experiments
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for the LMS and the workers
+
+    @property
+    def database_url(self) -> str:
+        return make_url(self.pg_admin_url).set(database=self.database).render_as_string(hide_password=False)
+
+    @property
+    def worker_class(self) -> str:
+        return "gthread" if self.threads > 1 else "sync"
+
+
+def _cpu(pid: int) -> float:
+    try:
+        t = psutil.Process(pid).cpu_times()
+        return t.user + t.system
+    except psutil.Error:
+        return 0.0
+
+
+def _tree_cpu(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    return sum(_cpu(p.pid) for p in procs)
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float], per: float) -> dict[str, float]:
+    """Milliseconds of CPU per unit (request, loan) by process, and their total."""
+    per = per or 1
+    out = {k: round(1000 * (after.get(k, 0.0) - v) / per, 3) for k, v in before.items()}
+    out["total"] = round(sum(out.values()), 3)
+    return out
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args[:4]} exited ({process.returncode}) "
+                               f"before {url} answered")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+class Stack:
+    def __init__(self, cfg: StackConfig):
+        self.cfg = cfg
+        cfg.log_dir.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in ("lms", "baseline", "cbs", "scoring")}
+        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+        self.children: dict[str, subprocess.Popen] = {}
+        self.worker_stats: list[Path] = []
+        self._pg_pids: set[int] = set()
+        self.env = self._environment()
+
+    # --- environment -------------------------------------------------------------------------
+    def _environment(self) -> dict[str, str]:
+        cbs = self.urls["cbs"]
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "DATABASE_URL": self.cfg.database_url,
+            "REDIS_URL": self.cfg.redis_url,
+            "LMS_PUBLIC_URL": self.urls["lms"],
+            "LMS_SECRET_KEY": BENCH_SECRET_KEY,
+            "CBS_CUSTOMER_URL": f"{cbs}/service/customer",
+            "CBS_TRANSACTIONS_URL": f"{cbs}/service/transaction-data",
+            "SCORING_BASE_URL": self.urls["scoring"],
+            "SCORING_SIM_NOT_READY_POLLS": "0",  # the engine answers at once
+            "RECONCILE_INTERVAL": "3600",  # the harness queues every job itself
+            "QUEUE_NAME": "lms-bench-scoring",
+        }
+        env.pop("SCORING_TRANSACTIONS_URL", None)
+        env.update(self.cfg.env)
+        from lms_soap.config import load_settings
+
+        settings = load_settings(env)
+        env.update({"CBS_SIM_USERNAME": settings.cbs_username, "CBS_SIM_PASSWORD": settings.cbs_password,
+                    "CBS_SIM_AUTH_MODE": settings.cbs_auth_mode})
+        return env
+
+    def pg_sessions(self) -> int:
+        """Connections ever opened to the benchmark's database (PostgreSQL >= 14)."""
+        engine = create_engine(self.cfg.database_url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(text("SELECT sessions FROM pg_stat_database "
+                                             "WHERE datname = current_database()")).scalar() or 0)
+        except Exception:  # noqa: BLE001 - older PostgreSQL: no figure
+            return -1
+        finally:
+            engine.dispose()
+
+    def settings(self):
+        from lms_soap.config import load_settings
+
+        return load_settings(self.env)
+
+    # --- backends ----------------------------------------------------------------------------
+    def prepare_backends(self) -> None:
+        """A fresh schema in the benchmark's own database, and an empty Redis database."""
+        from redis import Redis
+
+        from lms_soap.models import migrate
+
+        admin = create_engine(self.cfg.pg_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                {"n": self.cfg.database}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{self.cfg.database}"'))
+        admin.dispose()
+        engine = create_engine(self.cfg.database_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+        engine.dispose()
+        Redis.from_url(self.cfg.redis_url).flushdb()
+
+    # --- processes ---------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+        log = open(self.cfg.log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(argv, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.children[name] = process
+        return process
+
+    def _gunicorn(self, name: str, spec: str, workers: int, threads: int) -> subprocess.Popen:
+        # Production flags, minus the periodic worker restart: a restart inside a 5 s measurement
+        # would stall a worker for its boot, and the RSS read after the run would be a fresh one's.
+        argv = gunicorn_argv(spec, f"127.0.0.1:{self.ports[name]}", workers, threads,
+                             extra=["--max-requests", "0"])
+        env = self.env
+        if name == "lms":  # what `lms-soap serve` adds (its pool size), when the code has it
+            try:
+                from lms_soap.cli import serve_environment
+            except ImportError:  # an older tree (the "before" figures)
+                serve_environment = None
+            if serve_environment is not None:
+                env = {**self.env, **serve_environment(threads, self.env)}
+        return self._spawn(name, argv, env)
+
+    def start_simulators(self) -> None:
+        t = self.cfg.sim_threads
+        cbs = self._gunicorn("cbs", "lms_soap.sandbox.cbs_simulator:create_app_from_env()", 1, t)
+        scoring = self._gunicorn("scoring", "lms_soap.sandbox.scoring_simulator:create_app_from_env()", 1, t)
+        _wait_http(f"{self.urls['cbs']}/service/customer?wsdl", cbs)
+        _wait_http(f"{self.urls['scoring']}/_sim/health", scoring)
+
+    def start_servers(self, baseline: bool = True) -> None:
+        lms = self._gunicorn("lms", self.cfg.lms_app, self.cfg.workers, self.cfg.threads)
+        if baseline:
+            base = self._gunicorn("baseline", "bench.baseline_app:application", self.cfg.workers,
+                                  self.cfg.threads)
+            _wait_http(f"{self.urls['baseline']}/soap?wsdl", base)
+        _wait_http(f"{self.urls['lms']}/readyz", lms)
+
+    def start_workers(self, count: int | None = None) -> None:
+        self.worker_stats = []
+        for index in range(count if count is not None else self.cfg.rq_workers):
+            stats = self.cfg.log_dir / f"worker-{index}.stats.json"
+            stats.unlink(missing_ok=True)
+            self.worker_stats.append(stats)
+            self._spawn(f"worker-{index}", [sys.executable, "-m", "bench.pipeline_worker"],
+                        {**self.env, "BENCH_WORKER_STATS": str(stats)})
+        self.wait_workers_ready()
+
+    def wait_workers_ready(self, timeout: float = 60.0) -> None:
+        from redis import Redis
+        from rq import Queue, Worker
+
+        redis = Redis.from_url(self.cfg.redis_url)
+        queue = Queue(self.env["QUEUE_NAME"], connection=redis)
+        wanted = {p.pid for n, p in self.children.items() if n.startswith("worker-")}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if {w.pid for w in Worker.all(connection=redis, queue=queue)} >= wanted:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the scoring workers did not register with RQ in time")
+
+    def stop_workers(self) -> None:
+        for name in [n for n in self.children if n.startswith("worker-")]:
+            self._stop(name)
+
+    def _stop(self, name: str, timeout: float = 20.0) -> None:
+        """SIGTERM to the child's process group; a second one after a few seconds (an RQ worker
+        takes it as a cold shutdown), then SIGKILL."""
+        process = self.children.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+            except ProcessLookupError:
+                return
+
+    def stop(self) -> None:
+        for name in list(self.children):
+            self._stop(name)
+
+    # --- inspection --------------------------------------------------------------------------
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by each of our process trees, and by the
+        PostgreSQL backends connected to the benchmark's database."""
+        out: dict[str, float] = {}
+        for name, process in self.children.items():
+            key = "worker" if name.startswith("worker-") else name
+            out[key] = out.get(key, 0.0) + _tree_cpu(process.pid)
+        try:
+            engine = create_engine(self.cfg.database_url)
+            with engine.connect() as conn:
+                pids = list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = "
+                                              "current_database() AND pid <> pg_backend_pid()")).scalars())
+            engine.dispose()
+        except Exception:  # noqa: BLE001
+            pids = []
+        self._pg_pids.update(pids)
+        out["postgres"] = sum(_cpu(pid) for pid in self._pg_pids)
+        return out
+
+    def gunicorn_worker_memory(self, name: str) -> list[dict[str, float]]:
+        """RSS (and PSS, the fair share of pages shared with the master) of each worker, in MB."""
+        process = self.children.get(name)
+        if process is None:
+            return []
+        figures = []
+        for child in psutil.Process(process.pid).children():
+            try:
+                full = child.memory_full_info()
+            except psutil.Error:
+                continue
+            figures.append({"pid": child.pid, "rss_mb": round(full.rss / 2**20, 1),
+                            "pss_mb": round(getattr(full, "pss", 0) / 2**20, 1),
+                            "uss_mb": round(getattr(full, "uss", 0) / 2**20, 1)})
+        return figures
