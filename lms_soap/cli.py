@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from lms_soap.config import DEV_SECRET_KEY, REPO_ROOT, load_settings
+from lms_soap.config import DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, REPO_ROOT, load_settings
 from lms_soap.logs import configure_logging
 
 DEFAULT_WSDL_PATH = REPO_ROOT / "wsdl" / "lms.wsdl"
@@ -133,13 +133,15 @@ def cmd_reconcile(a) -> int:
 def cmd_wsdl(a) -> int:
     from lms_soap.services.application import build_soap_application, build_wsdl
 
-    settings = load_settings()
-    wsdl = build_wsdl(build_soap_application(), settings.soap_url)
+    # The committed wsdl/lms.wsdl carries the default address whatever LMS_PUBLIC_URL the shell
+    # has (the drift test compares it with a server on defaults); --public-url for a deployment.
+    soap_url = (a.public_url or DEFAULT_PUBLIC_URL).rstrip("/") + "/soap"
+    wsdl = build_wsdl(build_soap_application(), soap_url)
     if a.output == "-":
         sys.stdout.buffer.write(wsdl)
     else:
         Path(a.output).write_bytes(wsdl)
-        print(f"wrote {a.output} (soap:address {settings.soap_url})")
+        print(f"wrote {a.output} (soap:address {soap_url})")
     return 0
 
 
@@ -209,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     wsub = s.add_subparsers(dest="action", required=True)
     exp = wsub.add_parser("export")
     exp.add_argument("--output", "-o", default=str(DEFAULT_WSDL_PATH))
+    exp.add_argument("--public-url", help=f"the LMS's public URL (default {DEFAULT_PUBLIC_URL})")
     s.set_defaults(func=cmd_wsdl)
 
     s = sub.add_parser("simulate", help="run one simulator alone")
