@@ -10,7 +10,6 @@ from sqlalchemy import create_engine, text
 
 from lms_soap.config import Settings, load_settings
 from lms_soap.models import migrate
-from lms_soap.models.tables import metadata
 from tests.support import backends
 from tests.support.servers import free_port, serve_wsgi
 
@@ -38,13 +37,7 @@ def redis_url() -> str:
 
 def empty_tables(url: str) -> None:
     engine = create_engine(url)
-    names = [t.name for t in reversed(metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in names:
-                conn.execute(text(f"DELETE FROM {name}"))
+    migrate.empty_tables(engine)
     engine.dispose()
 
 

@@ -8,7 +8,6 @@ def prepare_database(url: str, reset: bool) -> None:
     from sqlalchemy.engine import make_url
 
     from lms_soap.models import migrate
-    from lms_soap.models.tables import metadata
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
@@ -21,13 +20,7 @@ def prepare_database(url: str, reset: bool) -> None:
     engine = create_engine(url)
     migrate.upgrade(engine)
     if reset:
-        names = [t.name for t in reversed(metadata.sorted_tables)]
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in names:
-                    conn.execute(text(f"DELETE FROM {name}"))
+        migrate.empty_tables(engine)
     engine.dispose()
 
 

@@ -36,3 +36,18 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def empty_tables(engine: Engine) -> None:
+    """Delete every row, keeping the schema: for tests, benchmarks and soak runs, never production."""
+    from sqlalchemy import text
+
+    from .tables import metadata
+
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                conn.execute(text(f"DELETE FROM {name}"))

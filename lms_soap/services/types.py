@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from spyne import (
-    Boolean,
     ComplexModel,
     DateTime,
     Decimal,

@@ -416,7 +416,7 @@ def test_runner_loops_with_conditional_goto_and_skips_groovy(requests_mock):
           f"<con:expression>declare namespace lms='{TNS}'; {decided}</con:expression>"
           f"<con:targetStep>final</con:targetStep></con:condition></con:config></con:testStep>"
         + '<con:testStep type="delay" name="wait"><con:config><delay>10</delay></con:config></con:testStep>'
-        + f'<con:testStep type="goto" name="again"><con:config><con:condition><con:name>always</con:name>'
+        + '<con:testStep type="goto" name="again"><con:config><con:condition><con:name>always</con:name>'
           f"<con:type>XPATH</con:type><con:expression>true()</con:expression><con:targetStep>poll"
           f"</con:targetStep></con:condition></con:config></con:testStep>"
         + request_xml("final", xpath_xml("approved", "//lms:loan/lms:status", "APPROVED"))
