@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import sys
 import time
 import traceback
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -83,6 +85,7 @@ def run_sandbox(args: Any) -> int:
             redis_url = redis.url
         env = _child_env(args, url_host, database_url, redis_url, state.secret_key())
         # A queue of its own: two sandboxes sharing one Redis must not take each other's jobs.
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", _fresh_metrics_dir(state.path))
         env.setdefault("QUEUE_NAME", f"lms-sandbox-{hashlib.sha1(str(state.path).encode()).hexdigest()[:8]}")
         settings = load_settings(env)
         supervisor = Supervisor(state.log_dir, env)
@@ -171,6 +174,15 @@ def _redis_answers(url: str) -> bool:
         return False
     finally:
         client.close()
+
+
+def _fresh_metrics_dir(state_path) -> str:
+    """/metrics sums the request counters of every gunicorn worker through prometheus_client's
+    multiprocess files; they start empty at each sandbox start."""
+    folder = Path(state_path) / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return str(folder)
 
 
 def _child_env(args: Any, url_host: str, database_url: str, redis_url: str, secret_key: str) -> dict[str, str]:

@@ -157,6 +157,13 @@ def test_sandbox_runs_the_journey_stops_cleanly_and_restarts_on_its_state(tmp_pa
                      "demo complete"):
             assert line in demo.stdout, demo.stdout
 
+        # /metrics counts what the demo did, summed over the LMS's gunicorn workers
+        metrics = requests.get(f"{credentials['lms_url']}/metrics", timeout=5).text
+        for sample in ('lms_soap_requests_total{faultcode="OK",operation="RepayLoan"} 2.0',
+                       'lms_soap_requests_total{faultcode="Client.LoanInProgress",operation="SubmitLoan"} 1.0',
+                       'lms_loans{status="CLOSED"} 1.0'):
+            assert sample in metrics, metrics
+
         _assert_stopped_cleanly(first)
 
         not_running = subprocess.run([*LMS_SOAP, "demo", "--state-dir", str(state)], cwd=ROOT,
