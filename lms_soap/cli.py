@@ -171,9 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the LMS under gunicorn")
-    s.add_argument("--bind", default=os.environ.get("LMS_BIND", "0.0.0.0:8000"))
-    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    s.add_argument("--threads", type=int, default=int(os.environ.get("LMS_THREADS", "4")))
+    defaults = load_settings()
+    s.add_argument("--bind", default=defaults.serve_bind, help="default: LMS_BIND")
+    s.add_argument("--workers", type=int, default=defaults.serve_workers, help="default: WEB_CONCURRENCY")
+    s.add_argument("--threads", type=int, default=defaults.serve_threads, help="default: LMS_THREADS")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("worker", help="run the scoring worker (RQ, with scheduler and reconciler)")

@@ -82,6 +82,13 @@ class Settings:
     #: LOG_LEVEL: DEBUG, INFO, WARNING, ERROR.
     log_level: str = _env("LOG_LEVEL", "INFO", str.upper)
 
+    #: LMS_BIND: address `lms-soap serve` binds gunicorn to.
+    serve_bind: str = _env("LMS_BIND", "0.0.0.0:8000", str)
+    #: WEB_CONCURRENCY: gunicorn worker processes of `lms-soap serve`.
+    serve_workers: int = _env("WEB_CONCURRENCY", 2, int)
+    #: LMS_THREADS: threads per gunicorn worker of `lms-soap serve` (gthread when above 1).
+    serve_threads: int = _env("LMS_THREADS", 4, int)
+
     # --- request hardening ---------------------------------------------------------------
     #: MAX_BODY_BYTES: largest SOAP request accepted (checked before the body is read).
     max_body_bytes: int = _env("MAX_BODY_BYTES", 256 * 1024, int)
