@@ -166,15 +166,16 @@ def _resolve(body: str, scope: Scope, depth: int) -> str:
     return ""
 
 
+def holder_properties(holder: str, scope: Scope) -> dict[str, str] | None:
+    """The property map of a SoapUI level ("Project", "TestSuite", "TestCase", "Global"), else None."""
+    return {"Project": scope.project, "TestSuite": scope.suite, "TestCase": scope.case,
+            "Global": scope.global_properties}.get(holder)
+
+
 def _holder_value(holder: str, name: str, scope: Scope) -> str | None:
-    if holder == "Project":
-        return scope.project.get(name)
-    if holder == "TestSuite":
-        return scope.suite.get(name)
-    if holder == "TestCase":
-        return scope.case.get(name)
-    if holder == "Global":
-        return scope.global_properties.get(name)
+    properties = holder_properties(holder, scope)
+    if properties is not None:
+        return properties.get(name)
     if holder in ("Env", "System"):
         return os.environ.get(name)
     raise UnsupportedExpansion(f"unknown property scope #{holder}#")

@@ -2,7 +2,7 @@
 properties, the run's context, and the properties of the steps that ran (StepState)."""
 from __future__ import annotations
 
-from .expansion import XPathProblem
+from .expansion import XPathProblem, holder_properties
 from .model import Step, TestCase, con
 
 
@@ -37,26 +37,16 @@ class RunScope:
 
     def holder_value(self, holder: str, name: str) -> str | None:
         """A property of #Project#, #TestSuite#, #TestCase#, #Global# or a step of the test case."""
-        if holder == "#Project#":
-            return self.project.get(name)
-        if holder == "#TestSuite#":
-            return self.suite.get(name)
-        if holder == "#TestCase#":
-            return self.case.get(name)
-        if holder == "#Global#":
-            return self.global_properties.get(name)
+        properties = holder_properties(holder.strip("#"), self) if holder.startswith("#") else None
+        if properties is not None:
+            return properties.get(name)
         return self.step_property(holder, name)
 
     def set_holder_value(self, holder: str, name: str, value: str) -> None:
         """Sets a property of #Project#, #TestSuite#, #TestCase#, #Global# or a Properties step."""
-        if holder == "#Project#":
-            self.project[name] = value
-        elif holder == "#TestSuite#":
-            self.suite[name] = value
-        elif holder == "#TestCase#":
-            self.case[name] = value
-        elif holder == "#Global#":
-            self.global_properties[name] = value
+        properties = holder_properties(holder.strip("#"), self) if holder.startswith("#") else None
+        if properties is not None:
+            properties[name] = value
         else:
             step = next((s for s in self.case_model.steps if s.name == holder), None)
             if step is None or step.type != "properties":
