@@ -8,11 +8,19 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from . import errors
 
 CENTS = Decimal("0.01")
+#: Money columns are NUMERIC(18, 2): every stored amount lies below 10**16.
+MONEY_LIMIT = Decimal(10) ** 16
+
+
+def cents_down(value: Decimal) -> Decimal:
+    """`value` rounded DOWN to cents: a limit shown or stored this way never exceeds the real one
+    (and, amounts having at most 2 decimals, amount <= cents_down(limit) iff amount <= limit)."""
+    return value.quantize(CENTS, rounding=ROUND_FLOOR)
 
 
 class LoanStatus(str, enum.Enum):
@@ -83,7 +91,7 @@ class KycRecord:
 KYC_TEXT_LIMITS = {"customer_number": 32, "first_name": 100, "middle_name": 100, "last_name": 100,
                    "gender": 16, "id_type": 32, "id_number": 64, "mobile": 32, "email": 254}
 #: Monthly income is NUMERIC(18, 2): below 10**16.
-KYC_INCOME_LIMIT = Decimal(10) ** 16
+KYC_INCOME_LIMIT = MONEY_LIMIT
 
 #: What of a KYC record the customer snapshot keeps, under the same names.
 KYC_SNAPSHOT_FIELDS = ("customer_number", "first_name", "middle_name", "last_name", "gender", "id_type",

@@ -41,6 +41,8 @@ class EngineClient:
 @dataclass(frozen=True)
 class ScoreResult:
     score: int | None
+    #: The engine's limit exactly as it sent it (any number of decimals): the decision compares
+    #: against this value, never a rounded one.
     limit_amount: Decimal | None
     exclusion: str | None
     exclusion_reason: str | None

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from . import errors
 from .decision import decide
 from .loans import schedule_quietly
-from .model import IN_SCORING, Loan, LoanStatus
+from .model import IN_SCORING, Loan, LoanStatus, cents_down
 from .ports import Clock, JobQueue, ScoreResult, ScoringEngine, SecretBox, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,10 @@ def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
     if outcome.result is not None:
         status, reason = decide(loan.amount, outcome.result, policy.min_score)
         loan.score = outcome.result.score
-        loan.limit_amount = outcome.result.limit_amount
+        # decide() saw the engine's exact limit; the column (and limitAmount) keeps it rounded
+        # DOWN to cents, so what is shown never exceeds what the engine granted.
+        limit = outcome.result.limit_amount
+        loan.limit_amount = None if limit is None else cents_down(limit)
         loan.exclusion = outcome.result.exclusion
         loan.exclusion_reason = outcome.result.exclusion_reason
         loan.transition(status, reason, now)

@@ -282,3 +282,18 @@ def test_reconcile_reports_the_queue_down_and_loses_nothing(world):
     assert world.loan(loan.id).status is S.PENDING
     world.queue.unavailable = False
     assert world.reconcile().requeued == 1
+
+
+# --- the limit: the engine's exact value decides ---------------------------------------------
+@pytest.mark.parametrize("limit, status, shown", [
+    ("999.995", S.REJECTED, "999.99"), ("1000.004999", S.APPROVED, "1000.00"),
+    ("999.999999", S.REJECTED, "999.99"), ("1000", S.APPROVED, "1000.00"),
+])
+def test_the_decision_uses_the_exact_limit_and_the_stored_limit_is_rounded_down(world, limit, status, shown):
+    """A limit a fraction of a cent below the amount rejects it; what is stored (and shown in
+    limitAmount, 2 fraction digits) never exceeds the engine's limit."""
+    loan = world.scoring_loan("1000.00")
+    world.engine.query_answers.append(score(limit=limit))
+    assert world.step_when_due(loan.id) is status
+    stored = world.loan(loan.id)
+    assert str(stored.limit_amount) == shown and stored.limit_amount <= Decimal(limit)
