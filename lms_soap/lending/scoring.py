@@ -200,3 +200,15 @@ def fail_expired(uow: UnitOfWork, clock: Clock, policy: ScoringPolicy, batch: in
             except errors.Conflict:
                 pass  # a step finished it meanwhile; the next pass sees the truth
     return failed
+
+
+def run_due_steps(uow: UnitOfWork, engine: ScoringEngine, queue: JobQueue, box: SecretBox,
+                  clock: Clock, policy: ScoringPolicy, batch: int = 100) -> int:
+    """Take the next step of every loan due now, straight from the database (no job queue: the
+    loan rows are the queue). Safe with several workers polling at once: each step claims its loan,
+    so a loan another worker took is skipped. Returns how many loans were due."""
+    with uow:
+        due = [loan.id for loan in uow.loans.due_for_scoring(clock.now() + DUE_TOLERANCE, batch)]
+    for loan_id in due:
+        advance_scoring(loan_id, uow, engine, queue, box, clock, policy)
+    return len(due)

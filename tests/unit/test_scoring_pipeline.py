@@ -12,7 +12,7 @@ import pytest
 from lms_soap.lending import errors
 from lms_soap.lending.loans import cancel_loan
 from lms_soap.lending.model import LoanStatus as S
-from lms_soap.lending.scoring import ReconcileReport, ScoringPolicy, advance_scoring
+from lms_soap.lending.scoring import ReconcileReport, ScoringPolicy, advance_scoring, run_due_steps
 
 from .fakes import score
 from .world import CUSTOMER, OTHER, World
@@ -391,3 +391,19 @@ def test_a_crashed_claimer_blocks_the_loan_only_until_its_lease_ends(world):
     assert world.reconcile(grace_seconds=10).requeued == 1  # the reconciler picks it up
     assert world.step(loan.id) is S.SCORING
     assert len(world.engine.initiate_calls) == 2
+
+
+# --- without a queue: the worker takes due steps from the database -----------------------------
+def test_run_due_steps_steps_every_due_loan_once_and_leaves_the_others(world):
+    pending = world.submit("1000.00", CUSTOMER)  # due now
+    polling = world.scoring_loan("1000.00", OTHER)  # first poll due in about a second
+    world.engine.initiate_calls.clear()
+    due = run_due_steps(world.uow, world.engine, world.queue, world.box, world.clock, world.scoring_policy)
+    assert due == 1 and world.loan(pending.id).status is S.SCORING
+    assert world.engine.query_calls == [] and len(world.engine.initiate_calls) == 1
+    world.clock.advance(seconds=2)  # both first polls are due now
+    world.engine.query_answers[:] = [score(), score()]
+    assert run_due_steps(world.uow, world.engine, world.queue, world.box, world.clock,
+                         world.scoring_policy) == 2
+    assert {world.loan(i).status for i in (pending.id, polling.id)} == {S.APPROVED}
+    assert len(world.engine.query_calls) == 2
