@@ -42,6 +42,7 @@ class NotingQueue:
 def run_pipeline(stack: Stack, count: int, timeout: float = 600.0) -> dict:
     from lms_soap.bootstrap import build_container
     from lms_soap.lending.loans import submit_loan
+    from lms_soap.lending.model import Caller, Role
 
     settings = stack.settings()
     container = build_container(settings)
@@ -53,7 +54,7 @@ def run_pipeline(stack: Stack, count: int, timeout: float = 600.0) -> dict:
         started = time.perf_counter()
         for n in range(first, first + count):
             submit_loan(str(n), Decimal("1000.00"), f"pipe-{n}", container.uow(), noted, container.clock,
-                        container.loan_policy)
+                        container.loan_policy, caller=Caller("bench-pipeline", Role.BANK))
         submit_s = time.perf_counter() - started
         stack.stop_workers()  # fresh workers: their timers count this run only
         stack.start_workers()

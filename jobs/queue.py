@@ -67,10 +67,12 @@ class RqJobQueue:
 
 
 class NoJobQueue:
-    """REDIS_URL is empty: nothing is queued; the reconciler (run by `lms-soap reconcile`) drives scoring."""
+    """REDIS_URL is empty: there is no queue, and nothing needs one. The loan row already says when
+    its next step is due (next_attempt_at, written before this is called), and `lms-soap worker`
+    polls the database for due steps (jobs/poller.py). So scheduling is a no-op, not a failure."""
 
     def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
-        raise errors.QueueUnavailable("no REDIS_URL configured")
+        return None
 
     def depth(self) -> int:
         return -1

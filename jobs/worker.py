@@ -1,4 +1,5 @@
 """`lms-soap worker`: an RQ worker (with its scheduler) for the scoring queue, plus the reconciler.
+Without REDIS_URL it polls the database for due scoring steps instead (jobs/poller.py).
 
 It uses RQ's SimpleWorker: jobs run in the worker process itself, without a fork per job, so
 the engine, the HTTP pools and the WSDLs are built once and reused (a fork per job would cost
@@ -17,6 +18,7 @@ from lms_soap.bootstrap import build_container
 from lms_soap.config import Settings
 
 from . import context
+from .poller import run_polling_worker
 from .queue import RqJobQueue
 from .reconciler import PeriodicReconciler, run_once
 
@@ -32,9 +34,12 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
     container = build_container(settings)
     context.install(container)
     queue = container.queue
-    if not isinstance(queue, RqJobQueue):
-        raise SystemExit("the worker needs REDIS_URL")
     interval = settings.reconcile_interval if reconcile_interval is None else reconcile_interval
+    if not isinstance(queue, RqJobQueue):  # no REDIS_URL: the loan rows are the queue
+        try:
+            return run_polling_worker(container, settings.worker_poll_interval, interval, burst=burst)
+        finally:
+            container.close()
     reconciler = None
     try:
         run_once(container)  # first, pick up whatever was lost while no worker ran

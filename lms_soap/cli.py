@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=defaults.serve_threads, help="default: LMS_THREADS")
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("worker", help="run the scoring worker (RQ, with scheduler and reconciler)")
-    s.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    s = sub.add_parser("worker", help="run the scoring worker (RQ, with scheduler and reconciler; "
+                                      "without REDIS_URL it polls the database for due steps)")
+    s.add_argument("--burst", action="store_true", help="stop when the queue is empty (no step is due)")
     s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("db", help="database migrations (Alembic)")

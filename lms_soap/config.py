@@ -71,7 +71,8 @@ class Settings:
     db_pool_max_overflow: int = _env("DB_POOL_MAX_OVERFLOW", 4, int)
     #: DB_CONNECT_TIMEOUT: seconds to wait for a database connection.
     db_connect_timeout: int = _env("DB_CONNECT_TIMEOUT", 5, int)
-    #: REDIS_URL: the job queue. Empty means "no queue": loans wait for the reconciler.
+    #: REDIS_URL: the job queue. Empty means "no queue": `lms-soap worker` then takes the scoring
+    #: steps straight from the database, polling every WORKER_POLL_INTERVAL seconds.
     redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str, empty_is_default=False)
     #: REDIS_TIMEOUT: seconds for Redis connect and socket operations.
     redis_timeout: float = _env("REDIS_TIMEOUT", 1.0, float)
@@ -138,7 +139,8 @@ class Settings:
     scoring_backoff_max: float = _env("SCORING_BACKOFF_MAX", 60.0, float)
     #: SCORING_BACKOFF_JITTER: random extra fraction of each delay (0.2 = up to +20 %).
     scoring_backoff_jitter: float = _env("SCORING_BACKOFF_JITTER", 0.2, float)
-    #: SCORING_DEADLINE: seconds after submission past which the reconciler FAILS a loan still in scoring.
+    #: SCORING_DEADLINE: seconds after a loan's first attempt at the engine past which the reconciler
+    #: FAILS it if still in scoring (time spent waiting for our worker or Redis does not count).
     scoring_deadline: float = _env("SCORING_DEADLINE", 1800.0, float)
     #: SCORING_MIN_SCORE: when set, a score below it is REJECTED with SCORE_BELOW_MINIMUM.
     scoring_min_score: int | None = _env("SCORING_MIN_SCORE", None, int)
@@ -157,6 +159,9 @@ class Settings:
     reconcile_interval: float = _env("RECONCILE_INTERVAL", 30.0, float)
     #: RECONCILE_GRACE: seconds a loan's next poll may be overdue before the reconciler re-queues it.
     reconcile_grace: float = _env("RECONCILE_GRACE", 10.0, float)
+    #: WORKER_POLL_INTERVAL: without REDIS_URL, seconds between the worker's looks at the database
+    #: for due scoring steps (a step may start up to this late).
+    worker_poll_interval: float = _env("WORKER_POLL_INTERVAL", 1.0, float)
 
     @property
     def transactions_url(self) -> str:

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from lms_soap.clients.environment import settle_environment
 from lms_soap.config import Settings
 from lms_soap.lending.errors import ScoringEngineUnavailable
-from lms_soap.lending.model import CENTS
+from lms_soap.lending.model import MONEY_LIMIT
 from lms_soap.lending.ports import EngineClient, ScoreResult
 
 #: Connections kept open to the engine per process (HTTPAdapter pool_maxsize).
@@ -197,11 +197,14 @@ def _as_money(value: Any) -> Decimal | None:
     try:
         # str() first: Decimal(0.1) would carry the float's binary noise into the money.
         amount = Decimal(str(value).strip())
-        if not amount.is_finite() or amount < 0:
-            raise InvalidOperation
-        return amount.quantize(CENTS)  # raises InvalidOperation past 28 digits
     except InvalidOperation:
         raise _wrong_shape("limitAmount") from None
+    # Kept exact, NOT rounded to cents: the decision compares the amount with the engine's own
+    # value (rounding 999.995 half-even to 1000.00 approved a 1000.00 loan over the limit).
+    # A limit the money column cannot hold is no answer we can keep.
+    if not amount.is_finite() or amount < 0 or amount >= MONEY_LIMIT:
+        raise _wrong_shape("limitAmount")
+    return amount
 
 
 #: Widths of the columns the engine's free text is stored in (loans.exclusion, exclusion_reason).

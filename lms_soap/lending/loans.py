@@ -8,7 +8,7 @@ from typing import Callable, Sequence, TypeVar
 
 from . import errors
 from .customers import require_active_customer, require_registered
-from .model import CENTS, Loan, LoanStatus
+from .model import CENTS, Caller, Loan, LoanStatus
 from .ports import Clock, JobQueue, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ def _retrying(operation: Callable[[], T]) -> T:
 
 
 def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, uow: UnitOfWork,
-                queue: JobQueue, clock: Clock, policy: LoanPolicy) -> Loan:
+                queue: JobQueue, clock: Clock, policy: LoanPolicy, *, caller: Caller) -> Loan:
+    """`request_id` is the caller's own: unique per API client, so one client's ids never meet
+    another's, and no fault names a loan the caller did not create."""
     check_amount(amount, policy.min_amount, policy.max_amount)
 
     def replay_or_conflict(existing: Loan) -> Loan:
@@ -60,16 +62,15 @@ def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, u
     def attempt() -> tuple[Loan, bool]:
         with uow:
             if request_id:
-                existing = uow.loans.by_request_id(request_id)
+                existing = uow.loans.by_request_id(caller.username, request_id)
                 if existing is not None:
                     return replay_or_conflict(existing), False
             require_active_customer(uow, customer_number)
             ongoing = uow.loans.ongoing_for(customer_number)
             if ongoing is not None:
-                raise errors.LoanInProgress(
-                    f"customer {customer_number} already has loan {ongoing.id} ({ongoing.status.value})",
-                    loan_id=ongoing.id, customer_number=customer_number)
-            loan = Loan.submit(customer_number, amount, policy.currency, request_id, clock.now())
+                raise _in_progress(ongoing, customer_number, caller)
+            loan = Loan.submit(customer_number, amount, policy.currency, request_id, clock.now(),
+                               created_by=caller.username)
             uow.loans.add(loan)
             uow.commit()  # the partial unique index refuses a concurrent second ongoing loan here
             return loan, True
@@ -80,6 +81,16 @@ def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, u
         # the loan stays PENDING with next_attempt_at=now, and the reconciler queues it later.
         schedule_quietly(queue, loan.id)
     return loan
+
+
+def _in_progress(ongoing: Loan, customer_number: str, caller: Caller) -> errors.LoanInProgress:
+    if caller.may_see(ongoing):
+        return errors.LoanInProgress(
+            f"customer {customer_number} already has loan {ongoing.id} ({ongoing.status.value})",
+            loan_id=ongoing.id, customer_number=customer_number)
+    # Another client's loan: say that there is one, never which.
+    return errors.LoanInProgress(f"customer {customer_number} already has an ongoing loan",
+                                 customer_number=customer_number)
 
 
 def schedule_quietly(queue: JobQueue, loan_id: str, at=None) -> None:

@@ -8,11 +8,19 @@ import enum
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from . import errors
 
 CENTS = Decimal("0.01")
+#: Money columns are NUMERIC(18, 2): every stored amount lies below 10**16.
+MONEY_LIMIT = Decimal(10) ** 16
+
+
+def cents_down(value: Decimal) -> Decimal:
+    """`value` rounded DOWN to cents: a limit shown or stored this way never exceeds the real one
+    (and, amounts having at most 2 decimals, amount <= cents_down(limit) iff amount <= limit)."""
+    return value.quantize(CENTS, rounding=ROUND_FLOOR)
 
 
 class LoanStatus(str, enum.Enum):
@@ -83,7 +91,7 @@ class KycRecord:
 KYC_TEXT_LIMITS = {"customer_number": 32, "first_name": 100, "middle_name": 100, "last_name": 100,
                    "gender": 16, "id_type": 32, "id_number": 64, "mobile": 32, "email": 254}
 #: Monthly income is NUMERIC(18, 2): below 10**16.
-KYC_INCOME_LIMIT = Decimal(10) ** 16
+KYC_INCOME_LIMIT = MONEY_LIMIT
 
 #: What of a KYC record the customer snapshot keeps, under the same names.
 KYC_SNAPSHOT_FIELDS = ("customer_number", "first_name", "middle_name", "last_name", "gender", "id_type",
@@ -149,6 +157,9 @@ class Loan:
     created_at: datetime
     updated_at: datetime
     request_id: str | None = None
+    #: The API client (username) that submitted the loan: requestId is unique per client, and
+    #: only its creator (or an admin) is told the id in a fault. None for loans stored before 1.1.
+    created_by: str | None = None
     status_reason: str | None = None
     score: int | None = None
     limit_amount: Decimal | None = None
@@ -158,6 +169,8 @@ class Loan:
     scoring_attempts: int = 0
     initiate_attempts: int = 0
     next_attempt_at: datetime | None = None
+    #: When a step first claimed the loan to call the engine; SCORING_DEADLINE runs from here.
+    first_attempt_at: datetime | None = None
     outstanding: Decimal | None = None
     decided_at: datetime | None = None
     version: int = 1
@@ -166,10 +179,10 @@ class Loan:
 
     @classmethod
     def submit(cls, customer_number: str, amount: Decimal, currency: str, request_id: str | None,
-               now: datetime) -> "Loan":
+               now: datetime, created_by: str | None = None) -> "Loan":
         loan = cls(id=new_loan_id(), customer_number=customer_number, amount=amount,
                    currency=currency, status=LoanStatus.PENDING, created_at=now, updated_at=now,
-                   request_id=request_id, next_attempt_at=now)
+                   request_id=request_id, created_by=created_by, next_attempt_at=now)
         loan.events.append(LoanEvent(loan.id, None, LoanStatus.PENDING, "SUBMITTED", now))
         return loan
 
@@ -218,6 +231,18 @@ class Loan:
         if self.outstanding == 0:
             self.transition(LoanStatus.CLOSED, "REPAID", now)
         return repayment
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls a use case: the authenticated API client."""
+
+    username: str
+    role: Role
+
+    def may_see(self, loan: Loan) -> bool:
+        """May this caller be told that `loan` exists (its id in a fault)? Its creator and admins."""
+        return self.role is Role.ADMIN or loan.created_by == self.username
 
 
 @dataclass

@@ -41,6 +41,8 @@ class EngineClient:
 @dataclass(frozen=True)
 class ScoreResult:
     score: int | None
+    #: The engine's limit exactly as it sent it (any number of decimals): the decision compares
+    #: against this value, never a rounded one.
     limit_amount: Decimal | None
     exclusion: str | None
     exclusion_reason: str | None
@@ -101,7 +103,8 @@ class LoanRepository(Protocol):
 
     def latest_for(self, customer_number: str) -> Loan | None: ...
 
-    def by_request_id(self, request_id: str) -> Loan | None: ...
+    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
+        """The loan the API client `created_by` submitted with `request_id` (unique per client)."""
 
     def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
                  limit: int) -> tuple[Sequence[Loan], int]: ...
@@ -109,8 +112,17 @@ class LoanRepository(Protocol):
     def due_for_scoring(self, before: datetime, limit: int) -> Sequence[Loan]:
         """PENDING/SCORING loans whose next attempt is at or before `before`, oldest first."""
 
-    def overdue_before(self, created_before: datetime, limit: int) -> Sequence[Loan]:
-        """PENDING/SCORING loans submitted before `created_before` (past the scoring deadline)."""
+    def first_attempted_before(self, before: datetime, limit: int) -> Sequence[Loan]:
+        """PENDING/SCORING loans whose first attempt at the engine was before `before` (past the
+        scoring deadline), oldest first. A loan never attempted is not among them."""
+
+    def claim_step(self, loan_id: str, version: int, status: LoanStatus, lease_end: datetime,
+                   now: datetime) -> bool:
+        """Claim the loan's next scoring step, in one conditional update: only if the loan is still
+        at `version` and in `status`, bump its version, set next_attempt_at to `lease_end` (no
+        other step is due before it) and first_attempt_at to `now` unless already set. True when
+        this call won; False when a concurrent writer changed the loan first. Takes effect with
+        the unit of work's commit."""
 
     def count_by_status(self) -> dict[str, int]: ...
 

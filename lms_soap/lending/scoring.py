@@ -1,9 +1,13 @@
 """The scoring pipeline: one step at a time, driven by jobs (and re-driven by the reconciler).
 
-A step reads the loan, calls the engine outside any transaction, then writes the outcome only if
-the loan has not moved on meanwhile (its version is unchanged). The attempt counters and the next
-poll time live on the loan row, so a lost job or a restarted worker loses nothing: the reconciler
-finds the overdue loan and queues it again, and a duplicate job finds nothing to do.
+A step reads the loan and, if it is due, claims it in the database (a conditional update on the
+loan's id, status and version that bumps the version and moves next_attempt_at to the end of a
+lease), so of two concurrent steps exactly one calls the engine. It calls the engine outside any
+transaction, then writes the outcome only if the loan has not moved on since its claim (a
+cancellation meanwhile wins). The attempt counters and the next poll time live on the loan row,
+so a lost job or a restarted worker loses nothing: the reconciler finds the overdue loan (a
+crashed claimer's loan once its lease ends) and queues it again, and a duplicate job finds nothing
+to do.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 from . import errors
 from .decision import decide
 from .loans import schedule_quietly
-from .model import IN_SCORING, Loan, LoanStatus
+from .model import IN_SCORING, Loan, LoanStatus, cents_down
 from .ports import Clock, JobQueue, ScoreResult, ScoringEngine, SecretBox, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,11 @@ class ScoringPolicy:
     backoff_base: float = 1.0  # seconds
     backoff_max: float = 60.0  # seconds
     jitter: float = 0.2  # fraction of the delay added at random
-    deadline: float = 1800.0  # seconds from submission
+    deadline: float = 1800.0  # seconds from the first attempt at the engine
     min_score: int | None = None
+    #: Seconds a claimed step holds the loan: longer than any step can take (RQ kills a job after
+    #: jobs.queue.JOB_TIMEOUT_SECONDS), so only a crashed claimer's loan is ever taken over.
+    claim_lease: float = 120.0
 
     def delay(self, retry: int, rng: random.Random | None = None) -> timedelta:
         """Wait before retry number `retry` (1, 2, ...): base * 2**(retry-1) plus up to `jitter`
@@ -58,19 +65,28 @@ def advance_scoring(loan_id: str, uow: UnitOfWork, engine: ScoringEngine, queue:
         loan = uow.loans.get(loan_id)
         if loan is None or loan.status not in IN_SCORING:
             return None
-        if loan.next_attempt_at is not None and loan.next_attempt_at > clock.now() + DUE_TOLERANCE:
-            return None  # a job is scheduled for later; this one is a duplicate
-        seen_version, status = loan.version, loan.status
+        now = clock.now()
+        if loan.next_attempt_at is not None and loan.next_attempt_at > now + DUE_TOLERANCE:
+            return None  # scheduled for later, or claimed by a running step: a duplicate
+        status = loan.status
         score_token, customer_number = loan.scoring_token, loan.customer_number
         registration = uow.registrations.get()
         client_token = box.decrypt(registration.token_ciphertext) if registration else None
+        lease_end = now + timedelta(seconds=policy.claim_lease)
+        if not uow.loans.claim_step(loan_id, loan.version, status, lease_end, now):
+            return None  # a concurrent step claimed it first
+        claimed_version = loan.version + 1
+        try:
+            uow.commit()
+        except errors.Conflict:
+            return None
 
     outcome = _call_engine(engine, status, customer_number, score_token, client_token)
 
     with uow:
         loan = uow.loans.get(loan_id)
-        if loan is None or loan.version != seen_version:
-            return None  # moved on meanwhile (cancelled, or a duplicate step won)
+        if loan is None or loan.version != claimed_version:
+            return None  # moved on since the claim (cancelled, or failed past the deadline)
         now = clock.now()
         _apply(loan, outcome, now, policy, rng)
         try:
@@ -117,7 +133,10 @@ def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
     if outcome.result is not None:
         status, reason = decide(loan.amount, outcome.result, policy.min_score)
         loan.score = outcome.result.score
-        loan.limit_amount = outcome.result.limit_amount
+        # decide() saw the engine's exact limit; the column (and limitAmount) keeps it rounded
+        # DOWN to cents, so what is shown never exceeds what the engine granted.
+        limit = outcome.result.limit_amount
+        loan.limit_amount = None if limit is None else cents_down(limit)
         loan.exclusion = outcome.result.exclusion
         loan.exclusion_reason = outcome.result.exclusion_reason
         loan.transition(status, reason, now)
@@ -143,11 +162,31 @@ class ReconcileReport:
 def reconcile(uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: ScoringPolicy,
               grace: timedelta, batch: int = 500) -> ReconcileReport:
     """Fail loans past the overall deadline, then queue again every loan whose next step is overdue
-    (its job was lost: Redis down or flushed, a worker killed)."""
+    (its job was lost: Redis down or flushed, a worker killed, a claimer crashed)."""
+    failed = fail_expired(uow, clock, policy, batch)
+    with uow:
+        due = [loan.id for loan in uow.loans.due_for_scoring(clock.now() - grace, batch)]
+    requeued = 0
+    for loan_id in due:
+        try:
+            queue.schedule_scoring(loan_id)
+        except errors.QueueUnavailable:
+            return ReconcileReport(requeued, failed, queue_down=True)
+        requeued += 1
+    return ReconcileReport(requeued, failed)
+
+
+def fail_expired(uow: UnitOfWork, clock: Clock, policy: ScoringPolicy, batch: int = 500) -> int:
+    """FAIL the loans still in scoring SCORING_DEADLINE after their first attempt at the engine.
+
+    The deadline counts what the engine was given, not how long the loan waited for us: a loan
+    that never reached the engine (Redis or every worker down) has no deadline running yet.
+    Returns how many loans it failed."""
     now = clock.now()
     failed = 0
     with uow:
-        expired = [loan.id for loan in uow.loans.overdue_before(now - timedelta(seconds=policy.deadline), batch)]
+        expired = [loan.id for loan in
+                   uow.loans.first_attempted_before(now - timedelta(seconds=policy.deadline), batch)]
     for loan_id in expired:
         with uow:
             loan = uow.loans.get(loan_id)
@@ -160,13 +199,16 @@ def reconcile(uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: ScoringPol
                 failed += 1
             except errors.Conflict:
                 pass  # a step finished it meanwhile; the next pass sees the truth
+    return failed
+
+
+def run_due_steps(uow: UnitOfWork, engine: ScoringEngine, queue: JobQueue, box: SecretBox,
+                  clock: Clock, policy: ScoringPolicy, batch: int = 100) -> int:
+    """Take the next step of every loan due now, straight from the database (no job queue: the
+    loan rows are the queue). Safe with several workers polling at once: each step claims its loan,
+    so a loan another worker took is skipped. Returns how many loans were due."""
     with uow:
-        due = [loan.id for loan in uow.loans.due_for_scoring(now - grace, batch)]
-    requeued = 0
+        due = [loan.id for loan in uow.loans.due_for_scoring(clock.now() + DUE_TOLERANCE, batch)]
     for loan_id in due:
-        try:
-            queue.schedule_scoring(loan_id)
-        except errors.QueueUnavailable:
-            return ReconcileReport(requeued, failed, queue_down=True)
-        requeued += 1
-    return ReconcileReport(requeued, failed)
+        advance_scoring(loan_id, uow, engine, queue, box, clock, policy)
+    return len(due)

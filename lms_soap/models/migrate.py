@@ -1,11 +1,13 @@
 """Schema migrations with Alembic (`lms-soap db upgrade`), configured in code: no alembic.ini."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -19,16 +21,42 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for the migrations.
+
+    On SQLite, Alembic alters a table by copying it and dropping the original; with foreign keys
+    enforced (models/db.py turns them on) dropping `loans` fails while loan_events refer to it.
+    So, as SQLite's own ALTER TABLE procedure says, enforcement is off while migrating (the pragma
+    only takes effect outside a transaction), and the result is checked before the commit."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            with connection.begin():
+                yield connection
+            return
+        raw = connection.connection.dbapi_connection
+        enforced = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke {len(broken)} foreign key(s): {broken[:3]}")
+        finally:
+            raw.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
 
 
 def current(engine: Engine) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms_soap.lending.model import (
@@ -16,6 +16,8 @@ from lms_soap.lending.model import (
     LoanStatus,
     ScoringRegistration,
 )
+
+from . import tables
 
 
 _statements: dict[str, Any] = {}
@@ -85,10 +87,10 @@ class SqlLoanRepository:
             .order_by(Loan.created_at.desc(), Loan.id.desc()).limit(1).options(*_whole_loan()))
         return self.session.scalars(stmt, {"customer_number": customer_number}).unique().first()
 
-    def by_request_id(self, request_id: str) -> Loan | None:
+    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
         stmt = _statement("by_request_id", lambda: select(Loan).where(
-            Loan.request_id == bindparam("request_id")))
-        return self.session.scalars(stmt, {"request_id": request_id}).first()
+            Loan.created_by == bindparam("created_by"), Loan.request_id == bindparam("request_id")))
+        return self.session.scalars(stmt, {"created_by": created_by, "request_id": request_id}).first()
 
     def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
                  limit: int) -> tuple[Sequence[Loan], int]:
@@ -107,10 +109,20 @@ class SqlLoanRepository:
                 .order_by(Loan.next_attempt_at).limit(limit))
         return self.session.scalars(stmt).all()
 
-    def overdue_before(self, created_before: datetime, limit: int) -> Sequence[Loan]:
-        stmt = (select(Loan).where(Loan.status.in_(list(IN_SCORING)), Loan.created_at < created_before)
-                .order_by(Loan.created_at).limit(limit))
+    def first_attempted_before(self, before: datetime, limit: int) -> Sequence[Loan]:
+        stmt = (select(Loan).where(Loan.status.in_(list(IN_SCORING)), Loan.first_attempt_at < before)
+                .order_by(Loan.first_attempt_at).limit(limit))
         return self.session.scalars(stmt).all()
+
+    def claim_step(self, loan_id: str, version: int, status: LoanStatus, lease_end: datetime,
+                   now: datetime) -> bool:
+        # A Core UPDATE, not the ORM's: its WHERE is the claim, and the row count says who won
+        # (PostgreSQL re-checks the WHERE of a second concurrent UPDATE after the first commits).
+        t = tables.loans
+        stmt = (update(t).where(t.c.id == loan_id, t.c.version == version, t.c.status == status)
+                .values(version=t.c.version + 1, next_attempt_at=lease_end,
+                        first_attempt_at=func.coalesce(t.c.first_attempt_at, literal(now, tables.UTC_TIME))))
+        return self.session.execute(stmt).rowcount == 1
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()

@@ -76,6 +76,9 @@ _ongoing_sql = text(
     "status IN (" + ", ".join(f"'{status.value}'" for status in sorted(ONGOING)) + ")"
 )
 
+#: requestId is unique per API client (the loan's created_by).
+REQUEST_ID_CONSTRAINT = "uq_loans_created_by_request_id"
+
 customers = Table(
     "customers",
     metadata,
@@ -103,7 +106,8 @@ loans = Table(
     Column("currency", String(3), nullable=False),
     Column("status", _enum(LoanStatus), nullable=False),
     Column("status_reason", String(255)),
-    Column("request_id", String(64), unique=True),
+    Column("request_id", String(64)),
+    Column("created_by", String(64)),  # the API client's username
     Column("score", Integer),
     Column("limit_amount", MONEY),
     Column("exclusion", String(100)),
@@ -112,11 +116,14 @@ loans = Table(
     Column("scoring_attempts", Integer, nullable=False, server_default="0"),
     Column("initiate_attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTC_TIME),
+    Column("first_attempt_at", UTC_TIME),
     Column("outstanding", MONEY),
     Column("created_at", UTC_TIME, nullable=False),
     Column("updated_at", UTC_TIME, nullable=False),
     Column("decided_at", UTC_TIME),
     Column("version", Integer, nullable=False),
+    # requestId is the caller's own: unique per API client, not globally.
+    UniqueConstraint("created_by", "request_id", name=REQUEST_ID_CONSTRAINT),
     Index("ix_loans_customer_created", "customer_number", "created_at"),
     Index("ix_loans_due", "next_attempt_at"),
     Index(

@@ -21,7 +21,7 @@ from .repositories import (
     SqlLoanRepository,
     SqlRegistrationRepository,
 )
-from .tables import ONGOING_INDEX
+from .tables import ONGOING_INDEX, REQUEST_ID_CONSTRAINT
 
 
 def _constraint_of(exc: sa_exc.IntegrityError) -> str:
@@ -35,8 +35,8 @@ def _constraint_of(exc: sa_exc.IntegrityError) -> str:
     # SQLite names the columns, not the index: "UNIQUE constraint failed: loans.customer_number"
     if "loans.customer_number" in text:
         return ONGOING_INDEX
-    if "loans.request_id" in text:
-        return "uq_loans_request_id"
+    if "loans.created_by" in text:
+        return REQUEST_ID_CONSTRAINT
     if "repayments.loan_id" in text:
         return "uq_repayments_loan_reference"
     if "customers.customer_number" in text:

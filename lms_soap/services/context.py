@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lms_soap.lending.model import Caller
+
 ENV_OUTCOME = "lms.outcome"
 ENV_CONTAINER = "lms.container"
+#: Set by web/gateway.py once the credentials are verified (a services.auth.Principal).
+ENV_PRINCIPAL = "lms.principal"
 
 
 def deps(ctx) -> Any:
@@ -25,3 +29,12 @@ def note(ctx, *, customer: str | None = None, loan: str | None = None) -> None:
         outcome["customer"] = customer
     if loan:
         outcome["loan"] = loan
+
+
+def caller(ctx) -> Caller:
+    """The authenticated API client of this request, as the use cases know it.
+
+    The one place handlers learn who calls: the gateway leaves the principal in the WSGI environ
+    today; when it moves into a typed request context, only this function changes."""
+    principal = ctx.transport.req_env[ENV_PRINCIPAL]
+    return Caller(principal.username, principal.role)

@@ -6,7 +6,7 @@ from spyne import Integer32, rpc
 from lms_soap.lending import loans as lending
 from lms_soap.lending.model import LoanStatus
 
-from .context import deps, note
+from .context import caller, deps, note
 from .faults import LmsFault
 from .types import (
     CustomerNumber,
@@ -30,7 +30,8 @@ Limit = Integer32(ge=1, le=lending.MAX_PAGE)
 def SubmitLoan(ctx, customerNumber, amount, requestId):
     note(ctx, customer=customerNumber)
     d = deps(ctx)
-    loan = lending.submit_loan(customerNumber, amount, requestId, d.uow(), d.queue, d.clock, d.loan_policy)
+    loan = lending.submit_loan(customerNumber, amount, requestId, d.uow(), d.queue, d.clock, d.loan_policy,
+                               caller=caller(ctx))
     note(ctx, loan=loan.id)
     return pack_loan(loan)
 

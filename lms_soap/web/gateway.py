@@ -24,14 +24,13 @@ from lms_soap.services.auth import (
     basic_credentials,
     wsse_credentials,
 )
-from lms_soap.services.context import ENV_OUTCOME
+from lms_soap.services.context import ENV_OUTCOME, ENV_PRINCIPAL
 from lms_soap.services.faults import SOAP11_ENV, fault_envelope
 from lms_soap.services.types import TNS
 
 log = logging.getLogger(__name__)
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
-ENV_PRINCIPAL = "lms.principal"
 ENV_OPERATION = "lms.operation"
 READ_CHUNK = 64 * 1024
 _MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"

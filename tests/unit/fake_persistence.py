@@ -4,7 +4,7 @@ FakeUnitOfWork.
 Each `with uow:` works on a private copy of the committed rows, so a transaction that ends without
 commit() leaves the committed state as it was (the committed snapshot is restored by dropping the
 copy). commit() enforces what the database enforces and, like SqlUnitOfWork, answers
-errors.Conflict when it refuses a write: one ongoing loan per customer, unique request_id, unique
+errors.Conflict when it refuses a write: one ongoing loan per customer, unique (client, request_id), unique
 (loan, reference) repayments, primary keys, unique API-client usernames, and optimistic
 versioning of loans (a loan changed here whose committed version moved on meanwhile).
 `uow.interleave(fn)` runs fn on a second unit of work over the same database right before the next
@@ -72,8 +72,9 @@ class FakeLoanRepository:
         mine = [x for x in self.rows.values() if x.customer_number == customer_number]
         return max(mine, key=_newest_first, default=None)
 
-    def by_request_id(self, request_id: str) -> Loan | None:
-        return next((x for x in self.rows.values() if x.request_id == request_id), None)
+    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
+        return next((x for x in self.rows.values()
+                     if x.created_by == created_by and x.request_id == request_id), None)
 
     def list_for(self, customer_number, status, offset, limit):
         rows = sorted((x for x in self.rows.values() if x.customer_number == customer_number
@@ -85,9 +86,22 @@ class FakeLoanRepository:
                and x.next_attempt_at is not None and x.next_attempt_at <= before]
         return sorted(due, key=lambda x: x.next_attempt_at)[:limit]
 
-    def overdue_before(self, created_before: datetime, limit: int) -> list[Loan]:
-        old = [x for x in self.rows.values() if x.status in IN_SCORING and x.created_at < created_before]
-        return sorted(old, key=lambda x: x.created_at)[:limit]
+    def first_attempted_before(self, before: datetime, limit: int) -> list[Loan]:
+        old = [x for x in self.rows.values() if x.status in IN_SCORING
+               and x.first_attempt_at is not None and x.first_attempt_at < before]
+        return sorted(old, key=lambda x: x.first_attempt_at)[:limit]
+
+    def claim_step(self, loan_id: str, version: int, status, lease_end: datetime, now: datetime) -> bool:
+        # On the transaction's copy; the commit bumps the version (as for every changed loan)
+        # and refuses it with Conflict when a concurrent writer committed first, as the database
+        # does to the second of two conditional UPDATEs.
+        loan = self.rows.get(loan_id)
+        if loan is None or loan.version != version or loan.status is not status:
+            return False
+        loan.next_attempt_at = lease_end
+        if loan.first_attempt_at is None:
+            loan.first_attempt_at = now
+        return True
 
     def count_by_status(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -201,9 +215,12 @@ class FakeUnitOfWork:
             if len(set(references)) != len(references):
                 raise errors.Conflict("refused", constraint="uq_repayments_loan_reference")
         merged = list({**db.loans, **loans}.values())
-        request_ids = [x.request_id for x in merged if x.request_id is not None]
+        # As SQL's UNIQUE (created_by, request_id): rows with a NULL in either never collide.
+        request_ids = [(x.created_by, x.request_id) for x in merged
+                       if x.request_id is not None and x.created_by is not None]
         if len(set(request_ids)) != len(request_ids):
-            raise errors.Conflict("refused by uq_loans_request_id", constraint="uq_loans_request_id")
+            raise errors.Conflict("refused by uq_loans_created_by_request_id",
+                                  constraint="uq_loans_created_by_request_id")
         ongoing = [x.customer_number for x in merged if x.status in ONGOING]
         if len(set(ongoing)) != len(ongoing):
             raise errors.Conflict("refused by uq_loans_one_ongoing_per_customer",

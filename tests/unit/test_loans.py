@@ -10,7 +10,7 @@ from lms_soap.lending.loans import cancel_loan, get_loan, list_loans, repay_loan
 from lms_soap.lending.model import Customer, KycStatus, LoanStatus as S
 
 from .fakes import kyc, score
-from .world import CUSTOMER, OTHER, UNKNOWN, World
+from .world import ADMIN, BANK_A, BANK_B, CUSTOMER, OTHER, UNKNOWN, World
 
 
 @pytest.fixture
@@ -21,9 +21,9 @@ def world() -> World:
     return w
 
 
-def submit(world: World, amount="1000.00", customer=CUSTOMER, request_id=None):
+def submit(world: World, amount="1000.00", customer=CUSTOMER, request_id=None, caller=BANK_A):
     return submit_loan(customer, Decimal(amount), request_id, world.uow, world.queue, world.clock,
-                       world.loan_policy)
+                       world.loan_policy, caller=caller)
 
 
 # --- SubmitLoan ---------------------------------------------------------------------------
@@ -148,6 +148,47 @@ def test_the_same_request_id_with_other_values_is_a_conflict(world, amount, cust
     assert list(world.uow.database.loans) == [first.id]
 
 
+# --- requestId belongs to its API client; faults name only the caller's own loans ----------------
+def test_two_clients_may_use_the_same_request_id(world):
+    mine = submit(world, "1000.00", CUSTOMER, request_id="order-1", caller=BANK_A)
+    theirs = submit(world, "2000.00", OTHER, request_id="order-1", caller=BANK_B)
+    assert mine.id != theirs.id and (mine.created_by, theirs.created_by) == ("bank-a", "bank-b")
+    assert submit(world, "2000.00", OTHER, request_id="order-1", caller=BANK_B).id == theirs.id
+    assert submit(world, "1000.00", CUSTOMER, request_id="order-1", caller=BANK_A).id == mine.id
+
+
+def test_another_clients_request_id_is_no_conflict_and_names_no_loan(world):
+    """Client B reusing client A's requestId (other values) meets no IdempotencyConflict naming
+    A's loan: B's request is judged on its own."""
+    submit(world, "1000.00", CUSTOMER, request_id="order-1", caller=BANK_A)
+    theirs = submit(world, "1500.00", OTHER, request_id="order-1", caller=BANK_B)
+    assert theirs.status is S.PENDING and len(world.uow.database.loans) == 2
+
+
+def test_an_ongoing_loan_of_another_client_is_not_named(world):
+    first = submit(world, "1000.00", CUSTOMER, request_id="order-1", caller=BANK_A)
+    for request_id in ("order-1", None):  # A's requestId and values, or none: no replay of A's loan
+        with pytest.raises(errors.LoanInProgress) as refused:
+            submit(world, "1000.00", CUSTOMER, request_id=request_id, caller=BANK_B)
+        assert refused.value.loan_id is None and first.id not in refused.value.message
+        assert refused.value.customer_number == CUSTOMER
+        assert "ongoing loan" in refused.value.message
+    with pytest.raises(errors.LoanInProgress) as seen_by_admin:
+        submit(world, "300.00", CUSTOMER, caller=ADMIN)
+    assert seen_by_admin.value.loan_id == first.id
+    assert list(world.uow.database.loans) == [first.id]
+
+
+def test_a_concurrent_submission_by_another_client_is_not_named(world):
+    rival = {}
+    world.uow.interleave(lambda other: rival.setdefault("loan", submit_loan(
+        CUSTOMER, Decimal("700.00"), "r-1", other, world.queue, world.clock, world.loan_policy,
+        caller=BANK_B)))
+    with pytest.raises(errors.LoanInProgress) as refused:
+        submit(world, "900.00", request_id="r-1", caller=BANK_A)
+    assert refused.value.loan_id is None and rival["loan"].id not in refused.value.message
+
+
 def test_when_the_queue_is_down_the_loan_is_still_accepted_and_waits_for_the_reconciler(world):
     world.queue.unavailable = True
     loan = submit(world)
@@ -169,7 +210,8 @@ def test_the_job_is_queued_only_once_the_loan_is_committed(world):
 def test_a_concurrent_submission_that_committed_first_wins(world):
     rival = {}
     world.uow.interleave(lambda other: rival.setdefault("loan", submit_loan(
-        CUSTOMER, Decimal("700.00"), None, other, world.queue, world.clock, world.loan_policy)))
+        CUSTOMER, Decimal("700.00"), None, other, world.queue, world.clock, world.loan_policy,
+        caller=BANK_A)))
     with pytest.raises(errors.LoanInProgress) as refused:
         submit(world, "900.00")
     assert refused.value.loan_id == rival["loan"].id
@@ -179,7 +221,8 @@ def test_a_concurrent_submission_that_committed_first_wins(world):
 def test_a_concurrent_replay_of_the_same_request_id_returns_the_one_loan(world):
     rival = {}
     world.uow.interleave(lambda other: rival.setdefault("loan", submit_loan(
-        CUSTOMER, Decimal("900.00"), "req-7", other, world.queue, world.clock, world.loan_policy)))
+        CUSTOMER, Decimal("900.00"), "req-7", other, world.queue, world.clock, world.loan_policy,
+        caller=BANK_A)))
     loan = submit(world, "900.00", request_id="req-7")
     assert loan.id == rival["loan"].id and len(world.uow.database.loans) == 1
 

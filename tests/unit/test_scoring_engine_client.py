@@ -9,7 +9,9 @@ import requests
 
 from lms_soap.clients.scoring_engine import HttpScoringEngine
 from lms_soap.config import load_settings
+from lms_soap.lending.decision import decide
 from lms_soap.lending.errors import ScoringEngineUnavailable
+from lms_soap.lending.model import LoanStatus
 from lms_soap.lending.ports import EngineClient, ScoreResult
 
 BASE = "http://engine.test"
@@ -104,19 +106,39 @@ def test_query_score_ready_gives_int_score_and_decimal_limit(engine, requests_mo
     result = engine.query_score(SCORE_TOKEN, CLIENT_TOKEN)
     assert result == ScoreResult(score=720, limit_amount=Decimal("50000.00"), exclusion="No Exclusion",
                                  exclusion_reason=None)
-    assert str(result.limit_amount) == "50000.00"
     assert requests_mock.last_request.headers["client-token"] == CLIENT_TOKEN
 
 
-@pytest.mark.parametrize("limit, expected", [(0.1, "0.10"), (1234.5, "1234.50"), ("99.999", "100.00"),
-                                             (0, "0.00"), (None, None)])
-def test_query_score_limit_is_exact_money(engine, requests_mock, limit, expected):
+@pytest.mark.parametrize("limit, expected", [(0.1, "0.1"), (1234.5, "1234.5"), ("99.999", "99.999"),
+                                             (999.995, "999.995"), ("1000.004999", "1000.004999"),
+                                             (0, "0"), (None, None)])
+def test_query_score_limit_is_the_engines_exact_value(engine, requests_mock, limit, expected):
+    """Not rounded to cents: rounding half-even made 99.999 a limit of 100.00 (and approved a
+    100.00 loan over the engine's limit)."""
     requests_mock.get(QUERY_URL, json={**READY, "limitAmount": limit, "score": 540.0,
                                        "exclusion": "Excluded", "exclusionReason": "Defaulted"})
     result = engine.query_score(SCORE_TOKEN, CLIENT_TOKEN)
     assert result.score == 540 and isinstance(result.score, int)
     assert result.limit_amount == (Decimal(expected) if expected else None)
+    if expected:
+        assert str(result.limit_amount) == expected  # digits kept as the engine sent them
     assert (result.exclusion, result.exclusion_reason) == ("Excluded", "Defaulted")
+
+
+@pytest.mark.parametrize("limit", [999.995, "999.995", "999.999999", 999.9999999999])
+def test_a_limit_just_under_the_amount_rejects_it_whatever_the_rounding(engine, requests_mock, limit):
+    """The engine's limit lies (a fraction of a cent) below 1000.00: no rounding may approve 1000.00."""
+    requests_mock.get(QUERY_URL, json={**READY, "limitAmount": limit})
+    result = engine.query_score(SCORE_TOKEN, CLIENT_TOKEN)
+    assert decide(Decimal("1000.00"), result, None) == (LoanStatus.REJECTED, "AMOUNT_ABOVE_LIMIT")
+    assert decide(Decimal("999.99"), result, None) == (LoanStatus.APPROVED, "WITHIN_LIMIT")
+
+
+@pytest.mark.parametrize("limit", ["1e16", 10 ** 16, "12345678901234567890.5"])
+def test_a_limit_too_large_for_the_money_column_is_unreadable(engine, requests_mock, limit):
+    requests_mock.get(QUERY_URL, json={**READY, "limitAmount": limit})
+    with pytest.raises(ScoringEngineUnavailable, match="limitAmount"):
+        engine.query_score(SCORE_TOKEN, CLIENT_TOKEN)
 
 
 @pytest.mark.parametrize("answer", [

@@ -12,7 +12,7 @@ import pytest
 from lms_soap.lending import errors
 from lms_soap.lending.loans import cancel_loan
 from lms_soap.lending.model import LoanStatus as S
-from lms_soap.lending.scoring import ReconcileReport, ScoringPolicy
+from lms_soap.lending.scoring import ReconcileReport, ScoringPolicy, advance_scoring, run_due_steps
 
 from .fakes import score
 from .world import CUSTOMER, OTHER, World
@@ -258,11 +258,12 @@ def test_reconcile_leaves_decided_loans_alone(world):
     assert world.queue.scheduled == []
 
 
-def test_reconcile_fails_loans_past_the_deadline(world):
-    world.queue.unavailable = True  # their jobs were lost
+def test_reconcile_fails_loans_past_the_deadline_counted_from_their_first_attempt(world):
+    world.engine.initiate_answers.append(DOWN)
     pending = world.submit("1000.00", CUSTOMER)
-    world.queue.unavailable = False
+    assert world.step(pending.id) is S.PENDING  # the engine was asked once, and failed
     scoring = world.scoring_loan("1000.00", OTHER)
+    world.queue.unavailable = True  # their jobs were lost
     world.clock.advance(seconds=601)
     report = world.reconcile()
     assert (report.failed, report.requeued) == (2, 0)
@@ -282,3 +283,127 @@ def test_reconcile_reports_the_queue_down_and_loses_nothing(world):
     assert world.loan(loan.id).status is S.PENDING
     world.queue.unavailable = False
     assert world.reconcile().requeued == 1
+
+
+# --- the limit: the engine's exact value decides ---------------------------------------------
+@pytest.mark.parametrize("limit, status, shown", [
+    ("999.995", S.REJECTED, "999.99"), ("1000.004999", S.APPROVED, "1000.00"),
+    ("999.999999", S.REJECTED, "999.99"), ("1000", S.APPROVED, "1000.00"),
+])
+def test_the_decision_uses_the_exact_limit_and_the_stored_limit_is_rounded_down(world, limit, status, shown):
+    """A limit a fraction of a cent below the amount rejects it; what is stored (and shown in
+    limitAmount, 2 fraction digits) never exceeds the engine's limit."""
+    loan = world.scoring_loan("1000.00")
+    world.engine.query_answers.append(score(limit=limit))
+    assert world.step_when_due(loan.id) is status
+    stored = world.loan(loan.id)
+    assert str(stored.limit_amount) == shown and stored.limit_amount <= Decimal(limit)
+
+
+# --- the deadline counts what the engine was given, not our own outage ----------------------
+def test_a_loan_that_waited_through_our_outage_is_scored_when_we_are_back(world):
+    """Redis or the worker down for longer than the deadline: the loan never reached the engine,
+    so the first reconcile after the outage queues it instead of failing it."""
+    world.queue.unavailable = True
+    loan = world.submit()
+    world.clock.advance(seconds=world.scoring_policy.deadline * 3)
+    world.queue.unavailable = False
+    report = world.reconcile()
+    assert (report.failed, report.requeued) == (0, 1)
+    assert world.step(loan.id) is S.SCORING
+    world.engine.query_answers.append(score())
+    assert world.step_when_due(loan.id) is S.APPROVED
+
+
+def test_the_deadline_runs_from_the_first_attempt_at_the_engine(world):
+    world.clock.advance(seconds=5000)  # long after submission...
+    loan = world.submit()
+    world.clock.advance(seconds=5000)  # ...and a long wait for a worker
+    world.engine.unavailable = True
+    assert world.step(loan.id) is S.PENDING
+    first_attempt = world.clock.now()
+    assert world.loan(loan.id).first_attempt_at == first_attempt
+    world.clock.set(first_attempt + timedelta(seconds=world.scoring_policy.deadline - 1))
+    world.queue.unavailable = True  # its retry job was lost: only the deadline can end it
+    assert world.reconcile().failed == 0
+    assert world.step(loan.id) is S.PENDING and world.loan(loan.id).first_attempt_at == first_attempt
+    world.clock.set(first_attempt + timedelta(seconds=world.scoring_policy.deadline + 1))
+    assert world.reconcile().failed == 1
+    assert (world.loan(loan.id).status, world.loan(loan.id).status_reason) == (S.FAILED, "SCORING_UNAVAILABLE")
+
+
+# --- one step at a time: the claim ------------------------------------------------------------
+def test_two_concurrent_steps_on_a_pending_loan_initiate_once(world):
+    """The rival step claims the loan first (it commits while this one is about to claim): this
+    one returns without calling the engine, so no score token is orphaned."""
+    loan = world.submit()
+    rival = {}
+    world.uow.interleave(lambda other: rival.setdefault("status", advance_scoring(
+        loan.id, other, world.engine, world.queue, world.box, world.clock, world.scoring_policy)))
+    assert world.step(loan.id) is None
+    assert rival["status"] is S.SCORING
+    assert len(world.engine.initiate_calls) == 1
+    assert world.loan(loan.id).scoring_token == "score-token-1"
+
+
+def test_two_concurrent_polls_query_once(world):
+    loan = world.scoring_loan()
+    world.clock.set(world.loan(loan.id).next_attempt_at)
+    world.uow.interleave(lambda other: advance_scoring(
+        loan.id, other, world.engine, world.queue, world.box, world.clock, world.scoring_policy))
+    assert world.step(loan.id) is None
+    assert len(world.engine.query_calls) == 1 and world.loan(loan.id).scoring_attempts == 1
+
+
+def test_a_step_started_while_another_holds_the_claim_does_nothing(world):
+    loan = world.submit()
+    seen = {}
+
+    def meanwhile():  # a second job for the loan runs while the engine works for the first
+        seen["status"] = advance_scoring(loan.id, world.uow.sibling(), world.engine, world.queue,
+                                         world.box, world.clock, world.scoring_policy)
+        return "tok-1"
+
+    world.engine.initiate_answers.append(meanwhile)
+    assert world.step(loan.id) is S.SCORING
+    assert seen["status"] is None and len(world.engine.initiate_calls) == 1
+
+
+class Crash(BaseException):
+    """The worker dies mid-step (SIGKILL, out of memory): nothing after it runs."""
+
+
+def test_a_crashed_claimer_blocks_the_loan_only_until_its_lease_ends(world):
+    loan = world.submit()
+
+    def crash():
+        raise Crash()
+
+    world.engine.initiate_answers.append(crash)
+    with pytest.raises(Crash):
+        world.step(loan.id)
+    lease_end = world.loan(loan.id).next_attempt_at
+    assert lease_end == world.clock.now() + timedelta(seconds=world.scoring_policy.claim_lease)
+    world.queue.scheduled.clear()
+    assert world.step(loan.id) is None  # claimed: a duplicate job finds nothing to do
+    assert world.reconcile(grace_seconds=10).requeued == 0
+    world.clock.set(lease_end + timedelta(seconds=11))
+    assert world.reconcile(grace_seconds=10).requeued == 1  # the reconciler picks it up
+    assert world.step(loan.id) is S.SCORING
+    assert len(world.engine.initiate_calls) == 2
+
+
+# --- without a queue: the worker takes due steps from the database -----------------------------
+def test_run_due_steps_steps_every_due_loan_once_and_leaves_the_others(world):
+    pending = world.submit("1000.00", CUSTOMER)  # due now
+    polling = world.scoring_loan("1000.00", OTHER)  # first poll due in about a second
+    world.engine.initiate_calls.clear()
+    due = run_due_steps(world.uow, world.engine, world.queue, world.box, world.clock, world.scoring_policy)
+    assert due == 1 and world.loan(pending.id).status is S.SCORING
+    assert world.engine.query_calls == [] and len(world.engine.initiate_calls) == 1
+    world.clock.advance(seconds=2)  # both first polls are due now
+    world.engine.query_answers[:] = [score(), score()]
+    assert run_due_steps(world.uow, world.engine, world.queue, world.box, world.clock,
+                         world.scoring_policy) == 2
+    assert {world.loan(i).status for i in (pending.id, polling.id)} == {S.APPROVED}
+    assert len(world.engine.query_calls) == 2

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from lms_soap.lending import customers, loans, registration, scoring
-from lms_soap.lending.model import KycStatus, Loan, LoanStatus, ScoringRegistration
+from lms_soap.lending.model import Caller, KycStatus, Loan, LoanStatus, Role, ScoringRegistration
 from lms_soap.lending.loans import LoanPolicy
 from lms_soap.lending.scoring import ScoringPolicy
 
@@ -28,6 +28,11 @@ CUSTOMER = "234774784"
 OTHER = "318411216"
 INACTIVE = "340397370"  # INACTIVE at the CBS
 UNKNOWN = "999000111"  # unknown to the CBS
+
+# API clients calling the use cases.
+BANK_A = Caller("bank-a", Role.BANK)
+BANK_B = Caller("bank-b", Role.BANK)
+ADMIN = Caller("ops-admin", Role.ADMIN)
 
 LOAN_POLICY = LoanPolicy(min_amount=Decimal("100.00"), max_amount=Decimal("50000.00"), currency="KES")
 SCORING_POLICY = ScoringPolicy(max_attempts=4, max_initiate_attempts=3, backoff_base=1.0,
@@ -56,9 +61,9 @@ class World:
         return customers.register_customer(customer_number, self.uow, self.cbs, self.clock)
 
     def submit(self, amount: str | Decimal = "1000.00", customer_number: str = CUSTOMER,
-               request_id: str | None = None) -> Loan:
+               request_id: str | None = None, caller: Caller = BANK_A) -> Loan:
         return loans.submit_loan(customer_number, Decimal(amount), request_id, self.uow, self.queue,
-                                 self.clock, self.loan_policy)
+                                 self.clock, self.loan_policy, caller=caller)
 
     def register_scoring(self) -> ScoringRegistration:
         return registration.register_with_scoring_engine(
