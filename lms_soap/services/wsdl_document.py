@@ -12,6 +12,9 @@ SOAP 1.1"):
   the serializer omits an absent optional element, and a required one is always written. The
   server keeps accepting xsi:nil on optional request elements (Spyne's own validation schema is
   still nillable), so clients generated from the release 1.0 WSDL, which may send nil, keep working;
+- a global element for every complex type, of a named type of its own name: JAXB writes a
+  JAXBElement factory for each. Only the message parts stay global elements, of anonymous types
+  (plain @XmlRootElement classes); the other complex types stay named (Loan, Customer...);
 - no documentation of faults: each operation's wsdl:fault says what it carries (the codes are
   listed in the LmsFault type's annotation, faults.py); operations are documented by the
   docstrings of their @rpc functions.
