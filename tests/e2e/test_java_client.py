@@ -39,10 +39,12 @@ def java_tools() -> dict[str, str]:
     return tools  # type: ignore[return-value]
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> tuple[str, str]:
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
+        timeout: float = 180) -> tuple[str, str]:
     """(stdout, stderr) of a command that must succeed."""
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(cmd[:2])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, \
+        f"{' '.join(cmd[:2])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done.stdout, done.stderr
 
 
@@ -76,7 +78,8 @@ def test_wsimport_client_calls_every_operation_and_reads_typed_faults(stack, wor
     env = {**os.environ}
     for role in ("bank", "scoring", "admin"):
         env[f"LMS_{role.upper()}_USERNAME"], env[f"LMS_{role.upper()}_PASSWORD"] = stack.creds[role]
-    output, _ = run([java_tools["java"], "-cp", f"{classes}{os.pathsep}{JAXWS_RT}", "LmsJourney", stack.wsdl_url,
+    classpath = f"{classes}{os.pathsep}{JAXWS_RT}"
+    output, _ = run([java_tools["java"], "-cp", classpath, "LmsJourney", stack.wsdl_url,
                      CUSTOMER, TRANSACTIONS_CUSTOMER, str(time.time_ns())], cwd=tmp_path, env=env)
     assert output.rstrip().endswith("DONE"), output
     steps = parse(output)

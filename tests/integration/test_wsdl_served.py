@@ -217,9 +217,9 @@ def test_nil_on_an_optional_request_element_is_still_read_as_absent(lms):
     username, password = lms.credentials("bank")
     lms.zeep().service.RegisterCustomer(customerNumber="700000051")
     nil = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'
-    response = post(lms.url, envelope("ListLoans", f"<tns:customerNumber>700000051</tns:customerNumber>"
-                                                   f"<tns:status {nil}/><tns:offset {nil}/><tns:limit {nil}/>"),
-                    headers=basic(username, password))
+    fields = (f"<tns:customerNumber>700000051</tns:customerNumber>"
+              f"<tns:status {nil}/><tns:offset {nil}/><tns:limit {nil}/>")
+    response = post(lms.url, envelope("ListLoans", fields), headers=basic(username, password))
     assert response.status_code == 200 and faultcode(response) is None, response.text
     total = etree.fromstring(response.content).find(f".//{{{TNS}}}total")
     assert total is not None and total.text == "0"

@@ -172,7 +172,8 @@ def compare(old: Contract, new: Contract) -> Report:
         if key not in new.types:
             broken(f"type {key} removed")
             continue
-        request, response = key in new.requests or key in old.requests, key in new.responses or key in old.responses
+        request = key in new.requests or key in old.requests
+        response = key in new.responses or key in old.responses
         for name, before in fields.items():
             where = f"{key}.{name}"
             after = new.types[key].get(name)

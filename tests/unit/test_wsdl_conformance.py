@@ -314,7 +314,8 @@ def test_response_elements_always_present_are_required(schema):
             assert optional == ((f"{operation}Response", element.get("name")) in RESPONSE_OPTIONAL), \
                 f"{operation}Response.{element.get('name')}"
     for element in children(schema, "Customer"):
-        assert (element.get("minOccurs") != "0") == (element.get("name") in CUSTOMER_REQUIRED), element.get("name")
+        required = element.get("minOccurs") != "0"
+        assert required == (element.get("name") in CUSTOMER_REQUIRED), element.get("name")
     assert all(e.get("minOccurs") is None for e in children(schema, "ScoringRegistration"))
 
 
@@ -342,4 +343,5 @@ def test_global_elements_are_the_messages_and_their_types_anonymous(wsdl, schema
     elements = schema.findall("xs:element", NS)
     assert sorted(e.get("name") for e in elements) == parts
     for element in elements:
-        assert element.get("type") is None and element.find("xs:complexType", NS) is not None, element.get("name")
+        anonymous = element.get("type") is None and element.find("xs:complexType", NS) is not None
+        assert anonymous, element.get("name")
