@@ -15,7 +15,8 @@ from lms_soap.config import Settings
 from lms_soap.lending import errors
 from lms_soap.logs import request_id_var
 from lms_soap.models.audit import AuditEntry, SqlAuditLog
-from lms_soap.services.application import LmsWsgiApplication, build_soap_application, build_wsdl
+from lms_soap.services.application import LmsWsgiApplication, build_soap_application
+from lms_soap.services.wsdl_document import build_wsdl
 from lms_soap.services.auth import READ_OPERATIONS, Authenticator
 from lms_soap.services.context import ENV_CONTAINER, ENV_OUTCOME
 from lms_soap.web import metrics

@@ -131,7 +131,8 @@ def cmd_reconcile(a) -> int:
 
 
 def cmd_wsdl(a) -> int:
-    from lms_soap.services.application import build_soap_application, build_wsdl
+    from lms_soap.services.application import build_soap_application
+    from lms_soap.services.wsdl_document import build_wsdl
 
     # The committed wsdl/lms.wsdl carries the default address whatever LMS_PUBLIC_URL the shell
     # has (the drift test compares it with a server on defaults); --public-url for a deployment.

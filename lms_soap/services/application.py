@@ -13,9 +13,7 @@ import logging
 import re
 from typing import Any
 
-from lxml import etree
 from spyne import Application, Fault, ServiceBase
-from spyne.interface.wsdl import Wsdl11
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -124,35 +122,3 @@ def build_soap_application() -> Application:
         in_protocol=HardenedSoap11(validator="lxml"),
         out_protocol=FastSoap11(),  # Spyne's Soap11, faster on our types (services/serializer.py)
     )
-
-
-def build_wsdl(app: Application, soap_url: str) -> bytes:
-    """The WSDL, built once, with the configured public URL as soap:address."""
-    app.transport = "http://schemas.xmlsoap.org/soap/http"  # else Spyne writes noconn://null.spyne
-    wsdl = Wsdl11(app.interface)
-    wsdl.build_interface_document(soap_url)
-    return _canonical(wsdl.get_interface_document())
-
-
-_XS = "{http://www.w3.org/2001/XMLSchema}"
-_WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
-_KIND_ORDER = {f"{_XS}simpleType": 0, f"{_XS}complexType": 1, f"{_XS}element": 2}
-
-
-def _canonical(document: bytes) -> bytes:
-    """Spyne emits schema types and messages in hash order, which changes between processes.
-    Sort them by kind and name and pretty-print, so the WSDL is byte-stable (wsdl/lms.wsdl is
-    compared with the served one) and diffs of it are readable."""
-    root = etree.fromstring(document)
-    for schema in root.iter(f"{_XS}schema"):
-        children = sorted(schema, key=lambda e: (_KIND_ORDER.get(e.tag, -1), e.get("name") or ""))
-        schema[:] = children
-    messages = sorted(root.findall(f"{_WSDL}message"), key=lambda e: e.get("name"))
-    for message in messages:
-        root.remove(message)
-    anchor = root.find(f"{_WSDL}types")
-    position = list(root).index(anchor) + 1 if anchor is not None else 0
-    for offset, message in enumerate(messages):
-        root.insert(position + offset, message)
-    etree.indent(root, space="  ")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"

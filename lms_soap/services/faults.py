@@ -20,6 +20,18 @@ log = logging.getLogger(__name__)
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
+#: The published description of every fault's detail (the LmsFault type's annotation in the WSDL,
+#: and the documentation of each operation's wsdl:fault), with the catalogue's codes.
+FAULT_DOCUMENTATION = (
+    "Every SOAP fault of this service carries one LmsFault in its detail: code is the catalogue "
+    "reason, the faultcode without its Client./Server. prefix, one of "
+    + ", ".join(f"{error.code} ({error.side})" for error in errors.FAULT_CATALOGUE)
+    + "; loanId and customerNumber name the loan and customer concerned, where one applies."
+    " New codes may be added within urn:lms-soap:v1: treat an unknown Client code as a refusal"
+    " and an unknown Server code as retryable later."
+)
+
+
 class LmsFault(Fault):
     """Declared on every operation (`_throws`): its fields describe the <detail> content.
 
@@ -28,6 +40,9 @@ class LmsFault(Fault):
 
     __namespace__ = TNS
     __type_name__ = "LmsFault"
+
+    class Annotations(Fault.Annotations):
+        doc = FAULT_DOCUMENTATION
     _type_info = [
         ("code", Unicode(min_occurs=1, nillable=False)),
         ("loanId", Unicode),

@@ -25,9 +25,13 @@ Offset = Integer32(ge=0)
 Limit = Integer32(ge=1, le=lending.MAX_PAGE)
 
 
-@rpc(required(CustomerNumber), PositiveMoney, RequestId, _returns=Loan, _out_variable_name="loan",
+@rpc(required(CustomerNumber), PositiveMoney, RequestId, _returns=required(Loan), _out_variable_name="loan",
      _throws=[LmsFault])
 def SubmitLoan(ctx, customerNumber, amount, requestId):
+    """Applies for a loan: answers at once with the loan PENDING; scoring and the decision follow
+    (poll GetLoanStatus). The same requestId with the same customer and amount returns the same
+    loan. Roles bank, admin. Faults: CustomerNotRegistered, CustomerInactive, AmountOutOfRange,
+    LoanInProgress (detail: the ongoing loanId), IdempotencyConflict."""
     note(ctx, customer=customerNumber)
     d = deps(ctx)
     loan = lending.submit_loan(customerNumber, amount, requestId, d.uow(), d.queue, d.clock, d.loan_policy,
@@ -36,17 +40,21 @@ def SubmitLoan(ctx, customerNumber, amount, requestId):
     return pack_loan(loan)
 
 
-@rpc(LoanId, CustomerNumber, _returns=Loan, _out_variable_name="loan", _throws=[LmsFault])
+@rpc(LoanId, CustomerNumber, _returns=required(Loan), _out_variable_name="loan", _throws=[LmsFault])
 def GetLoanStatus(ctx, loanId, customerNumber):
+    """A loan by loanId, or a customer's latest loan by customerNumber, with its status history.
+    Roles bank, admin. Faults: LoanNotFound."""
     note(ctx, customer=customerNumber, loan=loanId)
     loan = lending.get_loan(deps(ctx).uow(), loan_id=loanId, customer_number=customerNumber)
     return pack_loan(loan, with_history=True)
 
 
 @rpc(required(CustomerNumber), LoanStatusType, Offset, Limit,
-     _returns=(Loan.customize(max_occurs="unbounded"), Integer32),
+     _returns=(Loan.customize(max_occurs="unbounded"), required(Integer32)),
      _out_variable_names=("loans", "total"), _throws=[LmsFault])
 def ListLoans(ctx, customerNumber, status, offset, limit):
+    """A customer's loans, newest first, optionally of one status, a page at a time (limit at most
+    100), with the total count. Roles bank, admin. Faults: CustomerNotRegistered."""
     note(ctx, customer=customerNumber)
     rows, total = lending.list_loans(deps(ctx).uow(), customerNumber,
                                      LoanStatus(str(status)) if status else None,
@@ -54,16 +62,21 @@ def ListLoans(ctx, customerNumber, status, offset, limit):
     return [pack_loan(loan) for loan in rows], total
 
 
-@rpc(required(LoanId), FreeText, _returns=Loan, _out_variable_name="loan", _throws=[LmsFault])
+@rpc(required(LoanId), FreeText, _returns=required(Loan), _out_variable_name="loan", _throws=[LmsFault])
 def CancelLoan(ctx, loanId, reason):
+    """Cancels a loan that is still PENDING or SCORING. Roles bank, admin. Faults: LoanNotFound,
+    InvalidLoanState."""
     note(ctx, loan=loanId)
     d = deps(ctx)
     return pack_loan(lending.cancel_loan(loanId, reason, d.uow(), d.clock))
 
 
-@rpc(required(LoanId), PositiveMoney, required(Reference), _returns=Loan, _out_variable_name="loan",
+@rpc(required(LoanId), PositiveMoney, required(Reference), _returns=required(Loan), _out_variable_name="loan",
      _throws=[LmsFault])
 def RepayLoan(ctx, loanId, amount, reference):
+    """Records a repayment of an APPROVED loan; reaching zero outstanding closes it. A repeat with
+    the same reference is idempotent. Roles bank, admin. Faults: LoanNotFound, InvalidLoanState,
+    AmountExceedsOutstanding."""
     note(ctx, loan=loanId)
     d = deps(ctx)
     return pack_loan(lending.repay_loan(loanId, amount, reference, d.uow(), d.clock))

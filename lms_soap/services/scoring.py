@@ -22,8 +22,11 @@ Name = Unicode(min_len=1, max_len=100, pattern=r"[^\t\n\r]+")
 Url = Unicode(min_len=1, max_len=500, pattern=r"https?://[^\s]+")
 
 
-@rpc(Name, Url, _returns=ScoringRegistration, _out_variable_name="registration", _throws=[LmsFault])
+@rpc(Name, Url, _returns=required(ScoringRegistration), _out_variable_name="registration", _throws=[LmsFault])
 def ScoringRegister(ctx, name, url):
+    """Registers the LMS with the scoring engine (createClient) with new generated credentials for
+    its transaction-data callbacks; registering again rotates them. Role admin. Faults:
+    ScoringEngineUnavailable."""
     d = deps(ctx)
     registration = register_with_scoring_engine(
         name or d.settings.scoring_client_name, url or d.settings.transactions_url,
@@ -34,6 +37,9 @@ def ScoringRegister(ctx, name, url):
 @rpc(required(CustomerNumber), _returns=TransactionData.customize(max_occurs="unbounded"),
      _out_variable_name="transactions", _throws=[LmsFault])
 def GetTransactions(ctx, customerNumber):
+    """The customer's transaction records, read live from the Core Banking System, the CBS
+    transactionData fields repeated directly; none is an empty answer, not a fault. Roles scoring,
+    admin. Faults: CoreBankingUnavailable."""
     note(ctx, customer=customerNumber)
     records = get_transactions(customerNumber, deps(ctx).cbs)
     return [pack_transaction(record) for record in records]

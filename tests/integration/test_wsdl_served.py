@@ -209,3 +209,18 @@ def test_every_operation_answers_schema_valid_messages(lms):
     fault("SubmitLoan", fields(customerNumber=approved, amount="5.00", requestId=request_id),
           "IdempotencyConflict")
     fault("RepayLoan", fields(loanId=loan_id, amount="1.00", reference=f"{loan_id}-3"), "InvalidLoanState")
+
+
+def test_nil_on_an_optional_request_element_is_still_read_as_absent(lms):
+    """The WSDL no longer declares nillable elements, but clients generated from release 0.1.0's
+    WSDL (where every optional element was nillable) may send xsi:nil: they keep working."""
+    username, password = lms.credentials("bank")
+    lms.zeep().service.RegisterCustomer(customerNumber="700000051")
+    nil = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"'
+    fields = (f"<tns:customerNumber>700000051</tns:customerNumber>"
+              f"<tns:status {nil}/><tns:offset {nil}/><tns:limit {nil}/>")
+    response = post(lms.url, envelope("ListLoans", fields), headers=basic(username, password))
+    assert response.status_code == 200 and faultcode(response) is None, response.text
+    total = etree.fromstring(response.content).find(f".//{{{TNS}}}total")
+    assert total is not None and total.text == "0"
+    validate_body(requests.get(lms.wsdl_url, timeout=5).content, response.content)

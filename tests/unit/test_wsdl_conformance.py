@@ -2,7 +2,10 @@
 document/literal wrapped, one service/port/binding over SOAP 1.1 HTTP, the contract's nine
 operations with stable soapActions, the LmsFault declared everywhere, every type in
 urn:lms-soap:v1, the contract's camelCase field names, and the CBS transactionData copied field
-for field. Reads only the committed files (wsdl/lms.wsdl, wsdl/cbs/transactionWsdl.wsdl)."""
+for field. And what generated Java/.NET clients need to get plain types (CONTRACT.md, "SOAP 1.2
+beside SOAP 1.1"): only the namespaces the document uses, no nillable element, the elements every
+response carries required, every operation and fault documented. Reads only the committed files
+(wsdl/lms.wsdl, wsdl/cbs/transactionWsdl.wsdl)."""
 from __future__ import annotations
 
 import re
@@ -57,6 +60,12 @@ LOAN = ["loanId", "customerNumber", "amount", "currency", "status", "statusReaso
 LOAN_OPTIONAL = {"statusReason", "score", "limitAmount", "exclusion", "exclusionReason", "outstanding",
                  "requestId", "decidedAt"}
 REGISTRATION = ["clientId", "name", "url", "username", "registeredAt"]
+#: Customer fields the LMS always has (the KYC names may be absent at the CBS: lending.model.KycRecord).
+CUSTOMER_REQUIRED = {"customerNumber", "kycStatus", "registeredAt", "kycRefreshedAt"}
+#: Response children that may be absent: the repeated ones (an empty list is no element at all).
+RESPONSE_OPTIONAL = {("ListLoansResponse", "loans"), ("GetTransactionsResponse", "transactions")}
+#: Attributes whose values are QNames (prefix:local), so their prefixes are in use.
+QNAME_ATTRIBUTES = ("type", "base", "ref", "element", "message", "binding")
 MONEY = {("Loan", "amount"), ("Loan", "limitAmount"), ("Loan", "outstanding"), ("Customer", "monthlyIncome"),
          ("SubmitLoan", "amount"), ("RepayLoan", "amount")}
 CAMEL = re.compile(r"^[a-z][A-Za-z0-9]*$")
@@ -75,7 +84,11 @@ def schema(wsdl) -> etree._Element:
 
 
 def complex_type(schema, name: str) -> etree._Element:
+    """The named complex type, or the anonymous type of the global element of that name (the
+    request and response wrappers, and LmsFault)."""
     found = schema.find(f"xs:complexType[@name='{name}']", NS)
+    if found is None:
+        found = schema.find(f"xs:element[@name='{name}']/xs:complexType", NS)
     assert found is not None, f"complexType {name} missing"
     return found
 
@@ -270,3 +283,65 @@ def test_zeep_reads_the_committed_wsdl_offline():
     submit = port.binding._operations["SubmitLoan"]
     assert submit.soapaction == "SubmitLoan" and submit.style == "document"
     assert [name for name, _ in submit.input.body.type.elements] == ["customerNumber", "amount", "requestId"]
+
+
+# --- what generated clients need (plain types, clean namespaces, documentation) ------------------
+def test_declares_only_the_namespaces_it_uses(wsdl):
+    """A toolkit that sees a namespace declared (SOAP 1.2, WS-Addressing...) may assume the document
+    uses it: every declared prefix is used by an element or attribute name, or a QName value."""
+    used: set[str] = set()
+    for element in wsdl.iter():
+        used.add(etree.QName(element).namespace)
+        used.update(etree.QName(name).namespace for name in element.attrib)
+        for attr in QNAME_ATTRIBUTES:
+            if element.get(attr) and ":" in element.get(attr):
+                used.add(resolve(element, element.get(attr))[0])
+    declared = {ns for element in wsdl.iter() for ns in element.nsmap.values()}
+    assert declared - used == set(), "declared but unused"
+    assert len(wsdl.nsmap) == len(set(wsdl.nsmap.values())), "one prefix per namespace"
+
+
+def test_no_element_is_nillable(wsdl):
+    """Optional means minOccurs="0" only: with nillable too, wsimport wraps each in JAXBElement."""
+    nillable = [e.get("name") for e in wsdl.iter(f"{{{XS}}}element") if e.get("nillable") is not None]
+    assert nillable == []
+
+
+def test_response_elements_always_present_are_required(schema):
+    for operation in RESPONSES:
+        for element in children(schema, f"{operation}Response"):
+            optional = element.get("minOccurs") == "0"
+            assert optional == ((f"{operation}Response", element.get("name")) in RESPONSE_OPTIONAL), \
+                f"{operation}Response.{element.get('name')}"
+    for element in children(schema, "Customer"):
+        required = element.get("minOccurs") != "0"
+        assert required == (element.get("name") in CUSTOMER_REQUIRED), element.get("name")
+    assert all(e.get("minOccurs") is None for e in children(schema, "ScoringRegistration"))
+
+
+def test_every_operation_and_fault_is_documented(wsdl, schema):
+    from lms_soap.lending.errors import FAULT_CATALOGUE
+
+    def text(element) -> str:
+        found = element.find("w:documentation", NS)
+        return " ".join((found.text or "").split()) if found is not None else ""
+
+    for op in wsdl.findall("w:portType/w:operation", NS):
+        assert len(text(op)) > 20, f"{op.get('name')} has no documentation"
+        assert list(op)[0].tag == f"{{{W}}}documentation"  # WSDL 1.1: documentation comes first
+        fault = op.find("w:fault", NS)
+        assert "LmsFault" in text(fault) or "code" in text(fault), f"{op.get('name')}: fault undocumented"
+    fault_doc = complex_type(schema, "LmsFault").findtext("xs:annotation/xs:documentation", namespaces=NS)
+    for error in FAULT_CATALOGUE:
+        assert error.code in (fault_doc or ""), f"LmsFault documentation misses {error.code}"
+
+
+def test_global_elements_are_the_messages_and_their_types_anonymous(wsdl, schema):
+    """JAXB writes a JAXBElement factory for each global element of a named type: the only global
+    elements are the message parts, each with its own anonymous type (a plain Java class)."""
+    parts = sorted(resolve(part, part.get("element"))[1] for part in wsdl.iter(f"{{{W}}}part"))
+    elements = schema.findall("xs:element", NS)
+    assert sorted(e.get("name") for e in elements) == parts
+    for element in elements:
+        anonymous = element.get("type") is None and element.find("xs:complexType", NS) is not None
+        assert anonymous, element.get("name")
