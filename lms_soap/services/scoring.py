@@ -35,7 +35,8 @@ def ScoringRegister(ctx, name, url):
      _out_variable_name="transactions", _throws=[LmsFault])
 def GetTransactions(ctx, customerNumber):
     note(ctx, customer=customerNumber)
-    records = get_transactions(customerNumber, deps(ctx).cbs)
+    d = deps(ctx)
+    records = get_transactions(customerNumber, d.uow(), d.cbs)
     return [pack_transaction(record) for record in records]
 
 

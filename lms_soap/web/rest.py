@@ -21,8 +21,8 @@ PREFIX = "/api/v1/transactions"
 CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
 ALLOWED = frozenset({Role.SCORING, Role.ADMIN})
 _STATUS = {"Client": "400 Bad Request", "AuthenticationFailed": "401 Unauthorized",
-           "NotAuthorized": "403 Forbidden", "Server": "503 Service Unavailable",
-           "InternalError": "500 Internal Server Error"}
+           "NotAuthorized": "403 Forbidden", "CustomerNotRegistered": "404 Not Found",
+           "Server": "503 Service Unavailable", "InternalError": "500 Internal Server Error"}
 
 
 def to_json_value(value: Any) -> Any:
@@ -55,7 +55,7 @@ class TransactionsEndpoint:
             principal = environ[ENV_PRINCIPAL] = self.authenticator.verify(credentials)
             if principal.role not in ALLOWED:
                 raise errors.NotAuthorized(f"role {principal.role.value} may not read transactions")
-            records = get_transactions(customer_number, self.container.cbs)
+            records = get_transactions(customer_number, self.container.uow(), self.container.cbs)
         except errors.LendingError as exc:
             environ.setdefault(ENV_OUTCOME, {})["faultcode"] = exc.faultcode  # for the audit log
             status = _STATUS.get(exc.code) or _STATUS.get(exc.side, "500 Internal Server Error")
