@@ -39,6 +39,7 @@ class LmsApp:
                                 timestamp_max_age=settings.wsse_timestamp_max_age)
         self.rest = TransactionsEndpoint(container, self.authenticator)
         self.audit = AuditTrail(container.engine)
+        self.metrics = metrics.MetricsEndpoint(container, self.authenticator)
 
     # --- routing -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -81,8 +82,7 @@ class LmsApp:
         if path == "/readyz":
             return self._ready(start_response)
         if path == "/metrics":
-            return _respond(start_response, "200 OK", "text/plain; version=0.0.4",
-                            metrics.render(self.container))
+            return self.metrics(environ, start_response)
         return _respond(start_response, "404 Not Found", "text/plain", b"not found\n")
 
     def _ready(self, start_response):
