@@ -95,9 +95,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self.session is not None
-        pending = audit.pending_audit.get()
         try:
-            with_audit = self._add_audit_row(pending)
+            carried = self._add_audit_row(audit.pending_audit.get())
             self.session.commit()
         except Exception as exc:
             self.session.rollback()
@@ -106,15 +105,15 @@ class SqlUnitOfWork:
                 raise translated from exc
             raise
         self._committed = True
-        if with_audit:
-            pending.committed = True  # type: ignore[union-attr]
+        if carried is not None:
+            carried.committed = True
 
-    def _add_audit_row(self, pending: audit.PendingAudit | None) -> bool:
+    def _add_audit_row(self, pending: audit.PendingAudit | None) -> audit.PendingAudit | None:
         """The audit row of the call being served, in this transaction: the change commits with
         it or not at all. The first commit of a call carries it (later ones are the same call)."""
         entry = pending.entry() if pending is not None else None
         if entry is None:
-            return False
+            return None
         if entry.loan_id is None:  # SubmitLoan: the loan this transaction creates
             new_loans = [obj.id for obj in self.session.new if isinstance(obj, Loan)]
             if len(new_loans) == 1:
@@ -126,7 +125,7 @@ class SqlUnitOfWork:
                 raise  # the database is down or busy: that fault, as for any other statement
             log.error("audit row not written: %s rolled back", entry.operation, exc_info=True)
             raise errors.InternalError("the audit row could not be written") from exc
-        return True
+        return pending
 
     def flush(self) -> None:
         assert self.session is not None
