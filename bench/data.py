@@ -5,7 +5,7 @@ disjoint blocks, so no two runs or phases share a customer:
 
     RegisterCustomer  700 000 000 +   (new registrations, warm-up then measured)
     SubmitLoan        710 000 000 +   (pre-registered here; one loan per customer)
-    GetTransactions   730 000 000 +   (read from the CBS simulator; no registration needed)
+    GetTransactions   730 000 000 +   (pre-registered here; records read from the CBS simulator)
     pipeline          740 000 000 +   (pre-registered here; one loan per customer)
     baseline          790 000 000 +   (only a number in the envelope)
 """

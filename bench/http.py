@@ -139,6 +139,7 @@ class HttpRun:
         if "GetLoanStatus" in ops:
             self.get_loan_status()
         if "GetTransactions" in ops:
+            data.preregister(self.engine, data.BLOCKS["transactions"], 1000)  # served for registered only
             self.operation("GetTransactions", "get_transactions.lua",
                            {**self.scoring, "BENCH_FIRST": str(data.BLOCKS["transactions"]),
                             "BENCH_COUNT": "1000"})

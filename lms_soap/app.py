@@ -6,7 +6,6 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime, timezone
 
 from sqlalchemy import text
 
@@ -14,12 +13,12 @@ from lms_soap.bootstrap import Container, build_container
 from lms_soap.config import Settings
 from lms_soap.lending import errors
 from lms_soap.logs import request_id_var
-from lms_soap.models.audit import AuditEntry, SqlAuditLog
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application
+from lms_soap.services.auth import Authenticator
 from lms_soap.services.wsdl_document import build_wsdl
-from lms_soap.services.auth import READ_OPERATIONS, Authenticator
 from lms_soap.services.context import ENV_CONTAINER, ENV_OUTCOME
 from lms_soap.web import metrics
+from lms_soap.web.audit_trail import AuditTrail
 from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway, soap_fault_response
 from lms_soap.web.rest import PREFIX as REST_PREFIX
 from lms_soap.web.rest import TransactionsEndpoint
@@ -40,7 +39,8 @@ class LmsApp:
                                 max_elements=settings.max_xml_elements,
                                 timestamp_max_age=settings.wsse_timestamp_max_age)
         self.rest = TransactionsEndpoint(container, self.authenticator)
-        self.audit = SqlAuditLog(container.engine)
+        self.audit = AuditTrail(container.engine)
+        self.metrics = metrics.MetricsEndpoint(container, self.authenticator)
 
     # --- routing -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -50,6 +50,7 @@ class LmsApp:
         token = request_id_var.set(request_id)
         environ[ENV_CONTAINER] = self.container
         started = time.perf_counter()
+        audit_token = self.audit.begin(environ, request_id, started)
         captured = {}
 
         def start(status, headers, exc_info=None):
@@ -63,6 +64,7 @@ class LmsApp:
             body = soap_fault_response(start, errors.InternalError("internal error"), environ)
         finally:
             request_id_var.reset(token)
+            self.audit.end(audit_token)
         self._observe(environ, captured.get("status", "500"), time.perf_counter() - started, request_id)
         return body
 
@@ -81,8 +83,7 @@ class LmsApp:
         if path == "/readyz":
             return self._ready(start_response)
         if path == "/metrics":
-            return _respond(start_response, "200 OK", "text/plain; version=0.0.4",
-                            metrics.render(self.container))
+            return self.metrics(environ, start_response)
         return _respond(start_response, "404 Not Found", "text/plain", b"not found\n")
 
     def _ready(self, start_response):
@@ -119,14 +120,7 @@ class LmsApp:
             "operation": operation, "principal": principal.username if principal else None,
             "faultcode": faultcode or None, "duration_ms": duration_ms,
             "customer": outcome.get("customer"), "loan": outcome.get("loan")})
-        auth_failed = faultcode.endswith("AuthenticationFailed")
-        if operation in READ_OPERATIONS and not auth_failed or operation.startswith("REST:") and not auth_failed:
-            return
-        self.audit.record(AuditEntry(
-            at=datetime.now(timezone.utc), principal=principal.username if principal else None,
-            operation=operation, customer_number=outcome.get("customer"), loan_id=outcome.get("loan"),
-            outcome=faultcode or "OK", request_id=request_id, duration_ms=duration_ms,
-            authenticated=not auth_failed))
+        self.audit.record(environ, faultcode, elapsed, request_id)
 
 
 def _respond(start_response, status: str, content_type: str, body: bytes) -> list[bytes]:

@@ -37,6 +37,13 @@ def _env(name: str, default, cast, *, empty_is_default: bool = True):
     return field(default=default, metadata={"env": name, "read": read})
 
 
+def _host_port(raw: str) -> str:
+    host, sep, port = raw.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected host:port, e.g. 127.0.0.1:9100")
+    return raw
+
+
 def _bool(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -89,6 +96,9 @@ class Settings:
     serve_workers: int = _env("WEB_CONCURRENCY", 2, int)
     #: LMS_THREADS: threads per gunicorn worker of `lms-soap serve` (gthread when above 1).
     serve_threads: int = _env("LMS_THREADS", 4, int)
+    #: METRICS_BIND: host:port serving the Prometheus metrics apart from the service (then /metrics
+    #: on the main address answers 404). Empty: /metrics on the main address, admin credentials.
+    metrics_bind: str = _env("METRICS_BIND", "", _host_port)
 
     # --- request hardening ---------------------------------------------------------------
     #: MAX_BODY_BYTES: largest SOAP request accepted (checked before the body is read).

@@ -11,11 +11,14 @@ from lms_soap.app import create_app
 from lms_soap.config import load_settings
 from lms_soap.logs import configure_logging
 from lms_soap.web import server_errors
+from lms_soap.web.metrics_server import start_metrics_server
 
 _settings = load_settings()
 configure_logging(_settings.log_level)
 application = create_app(_settings)
 server_errors.install()  # gunicorn's own refusals become SOAP faults, not HTML pages
+if _settings.metrics_bind:
+    start_metrics_server(_settings.metrics_bind, application.container)
 
 # Garbage collection, tuned for a long-lived server process (bench/README.md has the figures):
 # - Spyne runs a full gc.collect() at most once a second at the end of a request (for the files

@@ -142,6 +142,14 @@ class LmsUnderTest:
 
         return zeep_client(self.wsdl_url, *self.credentials(role), wsse=wsse)
 
+    def register_customers(self, *numbers: str) -> None:
+        """Register customers as the bank would (GetTransactions serves registered customers only)."""
+        from lms_soap.lending.customers import register_customer
+
+        c = self.container
+        for number in numbers:
+            register_customer(number, c.uow(), c.cbs, c.clock)
+
     def register_scoring(self):
         from lms_soap.crypto import generate_secret
         from lms_soap.lending.registration import register_with_scoring_engine

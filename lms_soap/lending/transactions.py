@@ -1,11 +1,18 @@
-"""Use case: a customer's transaction records, read live from the CBS."""
+"""Use case: a registered customer's transaction records, read live from the CBS."""
 from __future__ import annotations
 
 from typing import Any
 
-from .ports import CoreBanking
+from .customers import require_registered
+from .ports import CoreBanking, UnitOfWork
 
 
-def get_transactions(customer_number: str, cbs: CoreBanking) -> list[dict[str, Any]]:
-    """Every record the CBS holds for the customer ([] when none); CoreBankingUnavailable on failure."""
-    return cbs.fetch_transactions(customer_number)
+def get_transactions(customer_number: str, uow: UnitOfWork, cbs: CoreBanking) -> list[dict[str, Any]]:
+    """Every record the CBS holds for the customer ([] when none); CoreBankingUnavailable on failure.
+
+    Only for customers registered with the LMS (else CustomerNotRegistered, and the CBS is not
+    asked): the scoring credential reads the data of the LMS's customers, not of the bank's.
+    """
+    with uow:
+        require_registered(uow, customer_number)
+    return cbs.fetch_transactions(customer_number)  # outside the transaction: no connection held

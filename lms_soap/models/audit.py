@@ -1,9 +1,18 @@
-"""The append-only audit log: one row per non-read operation and per failed authentication."""
+"""The append-only audit log: one row per non-read operation and per refused call.
+
+A write operation's row is committed in the same transaction as its change: the app hands the
+row of the call being served to the unit of work through `pending_audit` (a context variable, so
+lending/ never sees it), and the unit of work that commits adds it to its transaction. Every
+other row (a fault, a refusal, a write that committed nothing) is written by SqlAuditLog in a
+transaction of its own.
+"""
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Engine
@@ -26,10 +35,30 @@ class AuditEntry:
     authenticated: bool
 
 
+class PendingAudit:
+    """The audit row of the request being served, until a unit of work commits it with a change.
+
+    `build` gives the row as of now (outcome "OK"), or None when the call is not to be audited
+    in its transaction (a read); it is asked at commit time, when the call's notes are complete.
+    """
+
+    def __init__(self, build: Callable[[], AuditEntry | None]):
+        self._build = build
+        self.committed = False  # set by the unit of work once the row is in a committed transaction
+
+    def entry(self) -> AuditEntry | None:
+        return None if self.committed else self._build()
+
+
+#: The pending row of the request this thread serves (set by the app around each request).
+pending_audit: ContextVar[PendingAudit | None] = ContextVar("lms_pending_audit", default=None)
+
+INSERT = insert(audit_log)
+
+
 class SqlAuditLog:
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._insert = insert(audit_log)
         # PostgreSQL (psycopg2): one INSERT in autocommit mode, a statement that is its own
         # transaction: one round-trip instead of three (BEGIN, INSERT, COMMIT), sent straight
         # through the driver (the SQL is SQLAlchemy's own, compiled once): the row is written on
@@ -41,14 +70,15 @@ class SqlAuditLog:
             self._direct_sql = str(insert(audit_log).inline().values(columns).compile(dialect=engine.dialect))
 
     def record(self, entry: AuditEntry) -> None:
-        """Its own short transaction: the audit row is written whatever the operation's outcome.
-        A failure to write it is logged, never turned into a fault for the caller."""
+        """Its own short transaction, for a call that committed nothing (a fault, a refusal, an
+        idempotent replay). A failure to write it is logged at ERROR, never turned into a fault
+        for the caller: the call's answer is already decided and nothing of it was committed."""
         try:
             if self._direct_sql is not None:
                 self._record_direct(entry)
             else:
                 with self.engine.begin() as conn:
-                    conn.execute(self._insert, asdict(entry))
+                    conn.execute(INSERT, asdict(entry))
         except Exception:  # noqa: BLE001
             log.exception("audit entry not written: %s %s", entry.operation, entry.outcome)
 

@@ -5,6 +5,8 @@ cases can react to a lost race without knowing SQL.
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict, replace
 from typing import Callable
 
 from sqlalchemy import exc as sa_exc
@@ -13,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms_soap.lending import errors
+from lms_soap.lending.model import Loan
 
-from . import transactions
+from . import audit, transactions
 from .repositories import (
     SqlApiClientRepository,
     SqlCustomerRepository,
@@ -22,6 +25,8 @@ from .repositories import (
     SqlRegistrationRepository,
 )
 from .tables import ONGOING_INDEX, REQUEST_ID_CONSTRAINT
+
+log = logging.getLogger(__name__)
 
 
 def _constraint_of(exc: sa_exc.IntegrityError) -> str:
@@ -91,6 +96,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self.session is not None
         try:
+            carried = self._add_audit_row(audit.pending_audit.get())
             self.session.commit()
         except Exception as exc:
             self.session.rollback()
@@ -99,6 +105,27 @@ class SqlUnitOfWork:
                 raise translated from exc
             raise
         self._committed = True
+        if carried is not None:
+            carried.committed = True
+
+    def _add_audit_row(self, pending: audit.PendingAudit | None) -> audit.PendingAudit | None:
+        """The audit row of the call being served, in this transaction: the change commits with
+        it or not at all. The first commit of a call carries it (later ones are the same call)."""
+        entry = pending.entry() if pending is not None else None
+        if entry is None:
+            return None
+        if entry.loan_id is None:  # SubmitLoan: the loan this transaction creates
+            new_loans = [obj.id for obj in self.session.new if isinstance(obj, Loan)]
+            if len(new_loans) == 1:
+                entry = replace(entry, loan_id=new_loans[0])
+        try:
+            self.session.execute(audit.INSERT, asdict(entry))
+        except sa_exc.DBAPIError as exc:
+            if translate_db_error(exc) is not None and not isinstance(exc, sa_exc.IntegrityError):
+                raise  # the database is down or busy: that fault, as for any other statement
+            log.error("audit row not written: %s rolled back", entry.operation, exc_info=True)
+            raise errors.InternalError("the audit row could not be written") from exc
+        return pending
 
     def flush(self) -> None:
         assert self.session is not None

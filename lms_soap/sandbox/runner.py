@@ -268,7 +268,7 @@ def _print_banner(state: StateDir, settings: Settings, credentials: dict[str, An
         "",
         f"LMS sandbox ready (state in {state.path}, logs in {state.log_dir})",
         "",
-        f"  LMS                {credentials['lms_url']}   (health: /healthz, /readyz, /metrics)",
+        f"  LMS                {credentials['lms_url']}   (health: /healthz, /readyz; /metrics: admin client)",
         f"  WSDL               {credentials['wsdl_url']}",
         f"  CBS simulator      {settings.cbs_customer_url}?wsdl  "
         f"(WS-Security {settings.cbs_username}/{settings.cbs_password})",

@@ -41,7 +41,8 @@ def GetTransactions(ctx, customerNumber):
     transactionData fields repeated directly; none is an empty answer, not a fault. Roles scoring,
     admin. Faults: CoreBankingUnavailable."""
     note(ctx, customer=customerNumber)
-    records = get_transactions(customerNumber, deps(ctx).cbs)
+    d = deps(ctx)
+    records = get_transactions(customerNumber, d.uow(), d.cbs)
     return [pack_transaction(record) for record in records]
 
 

@@ -3,6 +3,10 @@ the database and Redis at scrape time, so every worker process reports the same 
 
 With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (an empty, writable folder) so that
 the request counters of all workers are summed.
+
+The figures are the bank's loan volumes: /metrics on the service's address needs the HTTP Basic
+credentials of an admin API client (MetricsEndpoint); with METRICS_BIND set they are served on
+that address instead, for a scraper on a private network (web/metrics_server.py).
 """
 from __future__ import annotations
 
@@ -12,6 +16,12 @@ import os
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
+
+from lms_soap.lending import errors
+from lms_soap.lending.model import Role
+from lms_soap.services.auth import basic_credentials
+from lms_soap.services.context import ENV_OUTCOME
+from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +64,62 @@ class LendingCollector:
         yield from (by_status, by_reason, attempts, depth)
 
 
-def render(container) -> bytes:
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+class AllMetrics:
+    """What a scrape returns: the request counters (of every worker in multiprocess mode) and
+    the lending figures. A collector, so prometheus_client's own servers can serve it too."""
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    output = generate_latest(registry)
-    lending = CollectorRegistry()
-    lending.register(LendingCollector(container))
-    return output + generate_latest(lending)
+    def __init__(self, container):
+        self.lending = LendingCollector(container)
+
+    def collect(self):
+        registry = REGISTRY
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        yield from registry.collect()
+        yield from self.lending.collect()
+
+
+def render(container) -> bytes:
+    return generate_latest(AllMetrics(container))
+
+
+class MetricsEndpoint:
+    """GET /metrics on the service's address: admin credentials (HTTP Basic), else 401 or 403;
+    404 when METRICS_BIND serves the metrics elsewhere. Refusals reach the audit log."""
+
+    def __init__(self, container, authenticator):
+        self.container = container
+        self.authenticator = authenticator
+
+    def __call__(self, environ, start_response):
+        if self.container.settings.metrics_bind:
+            return _plain(start_response, "404 Not Found", b"not found\n")
+        try:
+            credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION"))
+            if credentials is None:
+                raise errors.AuthenticationFailed("HTTP Basic credentials of an admin client required")
+            principal = self.authenticator.verify(credentials)
+            environ[ENV_PRINCIPAL] = principal
+            if principal.role is not Role.ADMIN:
+                raise errors.NotAuthorized(f"role {principal.role.value} may not read the metrics")
+        except errors.LendingError as exc:
+            environ[ENV_OPERATION] = "REST:metrics"  # counted, logged and audited as a refused call
+            environ.setdefault(ENV_OUTCOME, {})["faultcode"] = exc.faultcode
+            if exc.code == "AuthenticationFailed":
+                return _plain(start_response, "401 Unauthorized", b"admin credentials required\n",
+                              [("WWW-Authenticate", 'Basic realm="lms-soap"')])
+            if exc.code == "NotAuthorized":
+                return _plain(start_response, "403 Forbidden", b"admin role required\n")
+            return _plain(start_response, "503 Service Unavailable", b"credentials cannot be checked now\n")
+        return _plain(start_response, "200 OK", render(self.container), content_type=CONTENT_TYPE)
+
+
+CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+def _plain(start_response, status: str, body: bytes, headers=(), content_type: str = "text/plain"):
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers])
+    return [body]

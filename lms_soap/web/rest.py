@@ -14,13 +14,15 @@ from lms_soap.lending.model import Role
 from lms_soap.lending.transaction_fields import TRANSACTION_FIELD_NAMES
 from lms_soap.lending.transactions import get_transactions
 from lms_soap.services.auth import Authenticator, basic_credentials
+from lms_soap.services.context import ENV_OUTCOME
+from lms_soap.web.gateway import ENV_PRINCIPAL
 
 PREFIX = "/api/v1/transactions"
 CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
 ALLOWED = frozenset({Role.SCORING, Role.ADMIN})
 _STATUS = {"Client": "400 Bad Request", "AuthenticationFailed": "401 Unauthorized",
-           "NotAuthorized": "403 Forbidden", "Server": "503 Service Unavailable",
-           "InternalError": "500 Internal Server Error"}
+           "NotAuthorized": "403 Forbidden", "CustomerNotRegistered": "404 Not Found",
+           "Server": "503 Service Unavailable", "InternalError": "500 Internal Server Error"}
 
 
 def to_json_value(value: Any) -> Any:
@@ -46,14 +48,16 @@ class TransactionsEndpoint:
                 return _json(start_response, "405 Method Not Allowed", {"error": "use GET"},
                              [("Allow", "GET")])
             customer_number = self._customer_number(environ)
+            environ.setdefault(ENV_OUTCOME, {})["customer"] = customer_number
             credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION"))
             if credentials is None:
                 raise errors.AuthenticationFailed("HTTP Basic credentials required")
-            principal = self.authenticator.verify(credentials)
+            principal = environ[ENV_PRINCIPAL] = self.authenticator.verify(credentials)
             if principal.role not in ALLOWED:
                 raise errors.NotAuthorized(f"role {principal.role.value} may not read transactions")
-            records = get_transactions(customer_number, self.container.cbs)
+            records = get_transactions(customer_number, self.container.uow(), self.container.cbs)
         except errors.LendingError as exc:
+            environ.setdefault(ENV_OUTCOME, {})["faultcode"] = exc.faultcode  # for the audit log
             status = _STATUS.get(exc.code) or _STATUS.get(exc.side, "500 Internal Server Error")
             extra = [("WWW-Authenticate", 'Basic realm="lms-soap"')] if exc.code == "AuthenticationFailed" else []
             return _json(start_response, status, {"faultcode": exc.faultcode, "message": exc.message}, extra)

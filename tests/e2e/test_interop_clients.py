@@ -317,8 +317,10 @@ def check_scenario(steps: list[dict[str, Any]], customer: str) -> None:
 # --- the tests ------------------------------------------------------------------------------------
 @pytest.fixture
 def live_lms(lms):
-    """The in-process LMS with the scoring engine registered and a worker deciding loans."""
+    """The in-process LMS with the scoring engine registered, the customers whose transactions are
+    read registered (GetTransactions serves registered customers only), and a worker deciding loans."""
     lms.register_scoring()
+    lms.register_customers(TRANSACTIONS_CUSTOMER, EMPTY_CUSTOMER)
     with background_worker(lms.settings):
         yield lms
 

@@ -157,8 +157,10 @@ def test_sandbox_runs_the_journey_stops_cleanly_and_restarts_on_its_state(tmp_pa
                      "demo complete"):
             assert line in demo.stdout, demo.stdout
 
-        # /metrics counts what the demo did, summed over the LMS's gunicorn workers
-        metrics = requests.get(f"{credentials['lms_url']}/metrics", timeout=5).text
+        # /metrics (admin credentials) counts what the demo did, summed over the LMS's gunicorn workers
+        assert requests.get(f"{credentials['lms_url']}/metrics", timeout=5).status_code == 401
+        admin = (credentials["admin"]["username"], credentials["admin"]["password"])
+        metrics = requests.get(f"{credentials['lms_url']}/metrics", auth=admin, timeout=5).text
         for sample in ('lms_soap_requests_total{faultcode="OK",operation="RepayLoan"} 2.0',
                        'lms_soap_requests_total{faultcode="Client.LoanInProgress",operation="SubmitLoan"} 1.0',
                        'lms_loans{status="CLOSED"} 1.0'):

@@ -79,6 +79,7 @@ def test_core_banking_down_gives_server_fault_and_stores_nothing(lms):
     from lms_soap.bootstrap import build_container
     from tests.support.servers import free_port, serve_wsgi
 
+    lms.register_customers("318411216")  # GetTransactions serves registered customers only
     dead = f"http://127.0.0.1:{free_port()}"
     settings = lms.settings.replace(cbs_customer_url=f"{dead}/service/customer",
                                     cbs_transactions_url=f"{dead}/service/transaction-data",
@@ -91,13 +92,13 @@ def test_core_banking_down_gives_server_fault_and_stores_nothing(lms):
                             basic(user, password))
             assert faultcode(response) == "Server.CoreBankingUnavailable"
         user, password = lms.credentials("scoring")
-        response = post(url, envelope("GetTransactions", "<tns:customerNumber>234774784</tns:customerNumber>"),
+        response = post(url, envelope("GetTransactions", "<tns:customerNumber>318411216</tns:customerNumber>"),
                         basic(user, password))
         assert faultcode(response) == "Server.CoreBankingUnavailable"
-        rest = requests.get(f"{url}/api/v1/transactions/234774784", auth=(user, password), timeout=5)
+        rest = requests.get(f"{url}/api/v1/transactions/318411216", auth=(user, password), timeout=5)
         assert rest.status_code == 503
     container.close()
-    assert customer_rows(lms) == 0
+    assert customer_rows(lms) == 1  # the one registered before
 
 
 def test_get_customer_shows_the_ongoing_loan(lms):
@@ -161,6 +162,7 @@ def test_revoked_client_is_refused_once_the_cache_expires(lms):
 
 
 def test_get_transactions_over_soap_returns_every_field_intact(lms):
+    lms.register_customers("234774784")
     records = lms.zeep("scoring").service.GetTransactions(customerNumber="234774784")
     expected = cbs_data.lookup_transactions("234774784")
     assert len(records) == len(expected) == 2
@@ -172,6 +174,7 @@ def test_get_transactions_over_soap_returns_every_field_intact(lms):
 
 
 def test_transactions_response_has_no_wrapper_and_validates(lms):
+    lms.register_customers("234774784")
     response = post(lms.url, envelope("GetTransactions", "<tns:customerNumber>234774784</tns:customerNumber>"),
                     basic(*lms.credentials("admin")))
     assert response.status_code == 200
@@ -191,6 +194,7 @@ def test_transactions_response_has_no_wrapper_and_validates(lms):
 
 
 def test_rest_transactions_match_the_engine_documentation_exactly(lms):
+    lms.register_customers("234774784")
     auth = lms.credentials("scoring")
     response = requests.get(f"{lms.url}/api/v1/transactions/234774784", auth=auth, timeout=5)
     assert response.status_code == 200
@@ -203,6 +207,7 @@ def test_rest_transactions_match_the_engine_documentation_exactly(lms):
 
 def test_no_transactions_is_an_empty_list_not_a_fault(lms):
     number = cbs_data.NO_TRANSACTIONS_CUSTOMER
+    lms.register_customers(number)
     assert lms.zeep("scoring").service.GetTransactions(customerNumber=number) == []
     rest = requests.get(f"{lms.url}/api/v1/transactions/{number}", auth=lms.credentials("scoring"), timeout=5)
     assert rest.status_code == 200 and rest.json() == []
@@ -210,6 +215,7 @@ def test_no_transactions_is_an_empty_list_not_a_fault(lms):
 
 @pytest.mark.parametrize("role, status", [(None, 401), ("bank", 403), ("admin", 200)])
 def test_rest_transactions_need_the_scoring_or_admin_role(lms, role, status):
+    lms.register_customers("234774784")
     auth = lms.credentials(role) if role else None
     response = requests.get(f"{lms.url}/api/v1/transactions/234774784", auth=auth, timeout=5)
     assert response.status_code == status
@@ -249,3 +255,42 @@ def test_a_response_that_cannot_be_written_is_a_fault_not_an_empty_200(lms):
                     basic(*lms.credentials("bank")))
     assert response.status_code == 500
     assert faultcode(response) == "Server.InternalError"
+
+
+class CountingCoreBanking:
+    """The real CBS client, counting the transaction fetches it is asked for."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.fetched: list[str] = []
+
+    def fetch_customer(self, customer_number):
+        return self.inner.fetch_customer(customer_number)
+
+    def fetch_transactions(self, customer_number):
+        self.fetched.append(customer_number)
+        return self.inner.fetch_transactions(customer_number)
+
+
+def test_transactions_of_an_unregistered_customer_are_refused_without_asking_the_cbs(lms, monkeypatch):
+    """A scoring credential reads the LMS's customers only, not every customer of the bank."""
+    counting = CountingCoreBanking(lms.container.cbs)
+    monkeypatch.setattr(lms.container, "cbs", counting)
+    lms.register_customers("234774784")
+    auth = lms.credentials("scoring")
+
+    soap = post(lms.url, envelope("GetTransactions", "<tns:customerNumber>318411216</tns:customerNumber>"),
+                basic(*auth))
+    rest = requests.get(f"{lms.url}/api/v1/transactions/318411216", auth=auth, timeout=5)
+    by_query = requests.get(f"{lms.url}/api/v1/transactions?customerNumber=318411216", auth=auth, timeout=5)
+
+    assert faultcode(soap) == "Client.CustomerNotRegistered"
+    assert fault_detail(soap)["customerNumber"] == "318411216"
+    for answer in (rest, by_query):
+        assert answer.status_code == 404
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json()["faultcode"] == "Client.CustomerNotRegistered"
+        assert "318411216" in answer.json()["message"]
+    assert counting.fetched == []
+    assert requests.get(f"{lms.url}/api/v1/transactions/234774784", auth=auth, timeout=5).status_code == 200
+    assert counting.fetched == ["234774784"]

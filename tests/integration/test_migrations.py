@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from lms_soap.models import migrate
 from lms_soap.models.tables import ONGOING_INDEX, metadata
@@ -13,6 +13,12 @@ def _differences(engine) -> list:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(context, metadata)
+
+
+def _audit_triggers(engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = 'audit_log'")).scalars())
 
 
 def test_migrated_database_matches_the_models(database_url):
@@ -31,6 +37,11 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_sqlite_file(tmp_path):
     assert _differences(engine) == []
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("loans")}
     assert indexes[ONGOING_INDEX]["unique"]
+    assert _audit_triggers(engine) == ["audit_log_no_delete", "audit_log_no_update"]
+    migrate.downgrade(engine, "-1")
+    assert _audit_triggers(engine) == []  # the append-only migration (0003) takes its triggers back
+    migrate.upgrade(engine)
+    assert _audit_triggers(engine) == ["audit_log_no_delete", "audit_log_no_update"]
     migrate.downgrade(engine, "base")
     assert [t for t in inspect(engine).get_table_names() if t != "alembic_version"] == []
     migrate.upgrade(engine)

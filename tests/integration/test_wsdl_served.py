@@ -187,6 +187,7 @@ def test_every_operation_answers_schema_valid_messages(lms):
     c.call("ScoringRegister", role="admin")
     records = c.call("GetTransactions", fields(customerNumber=approved), role="scoring")
     assert len(records.findall(f"{{{TNS}}}transactions")) == 2
+    c.call("RegisterCustomer", fields(customerNumber="555000002"))
     empty = c.call("GetTransactions", fields(customerNumber="555000002"), role="scoring")
     assert len(empty) == 0
 
@@ -199,6 +200,7 @@ def test_every_operation_answers_schema_valid_messages(lms):
     fault("RegisterCustomer", fields(customerNumber="999999999"), "CustomerNotFound")
     fault("RegisterCustomer", fields(customerNumber="555000001"), "CustomerInactive")
     fault("SubmitLoan", fields(customerNumber="999999999", amount="10.00"), "CustomerNotRegistered")
+    fault("GetTransactions", fields(customerNumber="318411216"), "CustomerNotRegistered", role="scoring")
     fault("GetLoanStatus", fields(loanId="LNNOSUCHLOAN"), "LoanNotFound")
     fault("CancelLoan", fields(loanId=other_id), "InvalidLoanState")
     fault("SubmitLoan", fields(customerNumber=never_ready, amount="99999999.00"), "AmountOutOfRange")
