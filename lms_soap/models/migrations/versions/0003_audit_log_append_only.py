@@ -1,7 +1,7 @@
 """audit_log is append-only in the database itself
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 09:00:00
 
 UPDATE and DELETE of an audit row fail in the database, whoever sends them; on PostgreSQL TRUNCATE
