@@ -12,7 +12,8 @@ Start-up, in order:
 
 Every child gets its settings through the environment (lms_soap.config) and runs in its own process
 group (lms_soap.sandbox.processes, the launcher the tests and the bench use too); every gunicorn runs
-with lms_soap/gunicorn_conf.py like `lms-soap serve`, with a shorter graceful timeout. Ctrl-C, SIGTERM or SIGHUP stops them all, then Redis.
+with lms_soap/gunicorn_conf.py like `lms-soap serve`, with a shorter graceful timeout
+(SANDBOX_DEFAULTS). Ctrl-C, SIGTERM or SIGHUP stops them all, then Redis.
 """
 from __future__ import annotations
 
@@ -29,9 +30,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from lms_soap.config import Settings, load_settings
-
 from lms_soap.cli import gunicorn_argv, serve_environment
+from lms_soap.config import Settings, load_settings
 
 from .embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from .processes import ChildFailed, Children, http_probe, port_open
