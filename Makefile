@@ -11,7 +11,7 @@ $(BIN)/lms-soap: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (spyne 2.14 does not run on 3.12+)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[sandbox,test]'
 	@touch $(BIN)/lms-soap
 
 install: $(BIN)/lms-soap

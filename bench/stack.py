@@ -3,32 +3,32 @@
 - a PostgreSQL database of its own (dropped and migrated afresh) and a Redis database (flushed);
 - the CBS and scoring simulators under gunicorn (the scoring one answers at once by default);
 - the LMS (`lms_soap.wsgi:application`) and the bare-Spyne baseline (`bench.baseline_app`), each
-  under the production gunicorn command of `lms-soap serve` (lms_soap.cli.gunicorn_argv) with the
-  same workers and threads;
+  under the production gunicorn conf of `lms-soap serve` (lms_soap.cli.gunicorn_argv and
+  serve_environment, lms_soap/gunicorn_conf.py) with the same workers and threads;
 - N scoring workers (`bench.pipeline_worker`: the production `lms-soap worker` plus timers).
 
-Every child leads its own process group and is stopped with it; nothing else is touched.
+Every child leads its own process group and is stopped with it (lms_soap.sandbox.processes, the
+launcher of the sandbox and the tests); nothing else is touched.
 """
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from lms_soap.cli import gunicorn_argv
-from lms_soap.sandbox.embedded_redis import free_port
+from lms_soap.cli import gunicorn_argv, serve_environment
+from lms_soap.sandbox.processes import Child, Children, free_port, http_probe
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_SECRET_KEY = "lms-bench-secret-key-not-for-production"
+#: Seconds the servers get to answer their health checks.
+START_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass
@@ -78,28 +78,13 @@ def cpu_delta(before: dict[str, float], after: dict[str, float], per: float) -> 
     return out
 
 
-def _wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process {process.args[:4]} exited ({process.returncode}) "
-                               f"before {url} answered")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-
-
 class Stack:
     def __init__(self, cfg: StackConfig):
         self.cfg = cfg
         cfg.log_dir.mkdir(parents=True, exist_ok=True)
         self.ports = {name: free_port() for name in ("lms", "baseline", "cbs", "scoring")}
         self.urls = {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
-        self.children: dict[str, subprocess.Popen] = {}
+        self.processes = Children(cfg.log_dir, cwd=ROOT)
         self.worker_stats: list[Path] = []
         self._pg_pids: set[int] = set()
         self.env = self._environment()
@@ -121,6 +106,10 @@ class Stack:
             "SCORING_SIM_NOT_READY_POLLS": "0",  # the engine answers at once
             "RECONCILE_INTERVAL": "3600",  # the harness queues every job itself
             "QUEUE_NAME": "lms-bench-scoring",
+            # Production gunicorn settings, minus the periodic worker restart: a restart inside a 5 s
+            # measurement would stall a worker for its boot, and the RSS read after the run would be a
+            # fresh one's.
+            "LMS_MAX_REQUESTS": "0",
         }
         env.pop("SCORING_TRANSACTIONS_URL", None)
         env.update(self.cfg.env)
@@ -170,42 +159,31 @@ class Stack:
         Redis.from_url(self.cfg.redis_url).flushdb()
 
     # --- processes ---------------------------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-        log = open(self.cfg.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(argv, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        self.children[name] = process
-        return process
+    @property
+    def children(self) -> dict[str, Child]:
+        return {c.name: c for c in self.processes.children}
 
-    def _gunicorn(self, name: str, spec: str, workers: int, threads: int) -> subprocess.Popen:
-        # Production flags, minus the periodic worker restart: a restart inside a 5 s measurement
-        # would stall a worker for its boot, and the RSS read after the run would be a fresh one's.
-        argv = gunicorn_argv(spec, f"127.0.0.1:{self.ports[name]}", workers, threads,
-                             extra=["--max-requests", "0"])
-        env = self.env
-        if name == "lms":  # what `lms-soap serve` adds (its pool size), when the code has it
-            try:
-                from lms_soap.cli import serve_environment
-            except ImportError:  # an older tree (the "before" figures)
-                serve_environment = None
-            if serve_environment is not None:
-                env = {**self.env, **serve_environment(threads, self.env)}
-        return self._spawn(name, argv, env)
+    def _gunicorn(self, name: str, spec: str, workers: int, threads: int, health: str) -> Child:
+        # The LMS's workers size their database pool to the threads, as under `lms-soap serve`.
+        env = serve_environment(self.env, f"127.0.0.1:{self.ports[name]}", workers, threads)
+        return self.processes.spawn(name, gunicorn_argv(spec), http_probe(f"{self.urls[name]}{health}"), env)
 
     def start_simulators(self) -> None:
         t = self.cfg.sim_threads
-        cbs = self._gunicorn("cbs", "lms_soap.sandbox.cbs_simulator:create_app_from_env()", 1, t)
-        scoring = self._gunicorn("scoring", "lms_soap.sandbox.scoring_simulator:create_app_from_env()", 1, t)
-        _wait_http(f"{self.urls['cbs']}/service/customer?wsdl", cbs)
-        _wait_http(f"{self.urls['scoring']}/_sim/health", scoring)
+        started = [
+            self._gunicorn("cbs", "lms_soap.sandbox.cbs_simulator:create_app_from_env()", 1, t,
+                           "/service/customer?wsdl"),
+            self._gunicorn("scoring", "lms_soap.sandbox.scoring_simulator:create_app_from_env()", 1, t,
+                           "/_sim/health"),
+        ]
+        self.processes.wait_ready(started, START_TIMEOUT_SECONDS)
 
     def start_servers(self, baseline: bool = True) -> None:
-        lms = self._gunicorn("lms", self.cfg.lms_app, self.cfg.workers, self.cfg.threads)
+        started = [self._gunicorn("lms", self.cfg.lms_app, self.cfg.workers, self.cfg.threads, "/readyz")]
         if baseline:
-            base = self._gunicorn("baseline", "bench.baseline_app:application", self.cfg.workers,
-                                  self.cfg.threads)
-            _wait_http(f"{self.urls['baseline']}/soap?wsdl", base)
-        _wait_http(f"{self.urls['lms']}/readyz", lms)
+            started.append(self._gunicorn("baseline", "bench.baseline_app:application", self.cfg.workers,
+                                          self.cfg.threads, "/soap?wsdl"))
+        self.processes.wait_ready(started, START_TIMEOUT_SECONDS)
 
     def start_workers(self, count: int | None = None) -> None:
         self.worker_stats = []
@@ -213,8 +191,8 @@ class Stack:
             stats = self.cfg.log_dir / f"worker-{index}.stats.json"
             stats.unlink(missing_ok=True)
             self.worker_stats.append(stats)
-            self._spawn(f"worker-{index}", [sys.executable, "-m", "bench.pipeline_worker"],
-                        {**self.env, "BENCH_WORKER_STATS": str(stats)})
+            self.processes.spawn(f"worker-{index}", [sys.executable, "-m", "bench.pipeline_worker"],
+                                 env={**self.env, "BENCH_WORKER_STATS": str(stats)})
         self.wait_workers_ready()
 
     def wait_workers_ready(self, timeout: float = 60.0) -> None:
@@ -232,28 +210,12 @@ class Stack:
         raise RuntimeError("the scoring workers did not register with RQ in time")
 
     def stop_workers(self) -> None:
-        for name in [n for n in self.children if n.startswith("worker-")]:
-            self._stop(name)
-
-    def _stop(self, name: str, timeout: float = 20.0) -> None:
-        """SIGTERM to the child's process group; a second one after a few seconds (an RQ worker
-        takes it as a cold shutdown), then SIGKILL."""
-        process = self.children.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(process.pid, sig)
-                process.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-            except ProcessLookupError:
-                return
+        # A second SIGTERM after a few seconds: an RQ worker takes it as a cold shutdown.
+        self.processes.stop([c for c in self.processes.children if c.name.startswith("worker-")],
+                            timeout=25.0, term_again_after=5.0)
 
     def stop(self) -> None:
-        for name in list(self.children):
-            self._stop(name)
+        self.processes.stop(timeout=25.0, term_again_after=5.0)
 
     # --- inspection --------------------------------------------------------------------------
     def cpu_seconds(self) -> dict[str, float]:

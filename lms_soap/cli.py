@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from lms_soap.config import DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, REPO_ROOT, load_settings
+from lms_soap.config import DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, REPO_ROOT, environ_for, load_settings
 from lms_soap.logs import configure_logging
 
 DEFAULT_WSDL_PATH = REPO_ROOT / "wsdl" / "lms.wsdl"
@@ -19,31 +19,28 @@ def _container(settings=None):
     return build_container(settings or load_settings())
 
 
-def gunicorn_argv(app_spec: str, bind: str, workers: int, threads: int,
-                  extra: list[str] | None = None) -> list[str]:
-    """The production gunicorn command (`lms-soap serve`; bench/ serves its baseline with it too)."""
-    return [sys.executable, "-m", "gunicorn", app_spec, "--bind", bind, "--workers", str(workers),
-            "--threads", str(threads), "--worker-class", "gthread" if threads > 1 else "sync",
-            "--timeout", "60", "--graceful-timeout", "20", "--keep-alive", "5",
-            "--max-requests", "20000", "--max-requests-jitter", "2000", "--access-logfile", "-",
-            "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s',
-            "--no-control-socket", *(extra or [])]
+#: Every gunicorn of the project takes all its settings from this module (lms_soap/gunicorn_conf.py).
+GUNICORN_CONF = "python:lms_soap.gunicorn_conf"
 
 
-def _gunicorn(app_spec: str, bind: str, workers: int, threads: int, extra: list[str] | None = None) -> None:
-    os.execv(sys.executable, gunicorn_argv(app_spec, bind, workers, threads, extra))
+def gunicorn_argv(app_spec: str) -> list[str]:
+    """gunicorn serving `app_spec` with the project's conf: `lms-soap serve` and `simulate`, the
+    sandbox, the e2e tests and bench/. What differs between them is settings, in its environment
+    (serve_environment)."""
+    return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, app_spec]
 
 
-def serve_environment(threads: int, environ=None) -> dict[str, str]:
-    """Settings `lms-soap serve` derives from its threads unless they are set: one pooled database
-    connection per gunicorn thread (a smaller pool makes the busy threads open and close an
-    overflow connection per request, a new PostgreSQL backend each time)."""
-    environ = os.environ if environ is None else environ
-    return {} if environ.get("DB_POOL_SIZE") else {"DB_POOL_SIZE": str(max(threads, 2))}
+def serve_environment(environ, bind: str, workers: int, threads: int) -> dict[str, str]:
+    """`environ` plus the settings of one gunicorn: the conf reads them, and so do the application's
+    workers (DB_POOL_SIZE follows LMS_THREADS)."""
+    return {**environ, **environ_for(serve_bind=bind, serve_workers=workers, serve_threads=threads)}
+
+
+def _gunicorn(app_spec: str, bind: str, workers: int, threads: int) -> None:
+    os.execve(sys.executable, gunicorn_argv(app_spec), serve_environment(os.environ, bind, workers, threads))
 
 
 def cmd_serve(a) -> int:
-    os.environ.update(serve_environment(a.threads))
     _gunicorn("lms_soap.wsgi:application", a.bind, a.workers, a.threads)
     return 0
 

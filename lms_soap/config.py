@@ -72,8 +72,10 @@ class Settings:
     # --- the LMS itself -------------------------------------------------------------------
     #: DATABASE_URL: SQLAlchemy URL. PostgreSQL in production (postgresql+psycopg2://...).
     database_url: str = _env("DATABASE_URL", DEFAULT_DATABASE_URL, str)
-    #: DB_POOL_SIZE: connections kept per process (size it to the threads of a gunicorn worker).
-    db_pool_size: int = _env("DB_POOL_SIZE", 2, int)
+    #: DB_POOL_SIZE: connections kept per process; default LMS_THREADS (at least 2): one per thread of a
+    #: gunicorn worker (a smaller pool makes the busy threads open and close an overflow connection,
+    #: a new PostgreSQL backend, per request).
+    db_pool_size: int = _env("DB_POOL_SIZE", None, int)
     #: DB_POOL_MAX_OVERFLOW: extra connections a process may open under a burst.
     db_pool_max_overflow: int = _env("DB_POOL_MAX_OVERFLOW", 4, int)
     #: DB_CONNECT_TIMEOUT: seconds to wait for a database connection.
@@ -99,6 +101,18 @@ class Settings:
     #: METRICS_BIND: host:port serving the Prometheus metrics apart from the service (then /metrics
     #: on the main address answers 404). Empty: /metrics on the main address, admin credentials.
     metrics_bind: str = _env("METRICS_BIND", "", _host_port)
+    # The other gunicorn settings (lms_soap/gunicorn_conf.py reads all of these):
+    #: LMS_TIMEOUT: seconds a gunicorn worker may be silent before the master restarts it.
+    serve_timeout: int = _env("LMS_TIMEOUT", 60, int)
+    #: LMS_GRACEFUL_TIMEOUT: seconds gunicorn's workers get to finish their requests on a stop
+    #: (the sandbox sets 5, for a quick Ctrl-C).
+    serve_graceful_timeout: int = _env("LMS_GRACEFUL_TIMEOUT", 20, int)
+    #: LMS_KEEPALIVE: seconds an idle keep-alive connection is kept open (gthread workers).
+    serve_keepalive: int = _env("LMS_KEEPALIVE", 5, int)
+    #: LMS_MAX_REQUESTS / LMS_MAX_REQUESTS_JITTER: a worker is replaced after about this many
+    #: requests (0: never; the bench sets 0 so that no restart falls into a measurement).
+    serve_max_requests: int = _env("LMS_MAX_REQUESTS", 20000, int)
+    serve_max_requests_jitter: int = _env("LMS_MAX_REQUESTS_JITTER", 2000, int)
 
     # --- request hardening ---------------------------------------------------------------
     #: MAX_BODY_BYTES: largest SOAP request accepted (checked before the body is read).
@@ -173,6 +187,10 @@ class Settings:
     #: for due scoring steps (a step may start up to this late).
     worker_poll_interval: float = _env("WORKER_POLL_INTERVAL", 1.0, float)
 
+    def __post_init__(self) -> None:
+        if self.db_pool_size is None:  # see DB_POOL_SIZE
+            object.__setattr__(self, "db_pool_size", max(self.serve_threads, 2))
+
     @property
     def transactions_url(self) -> str:
         return self.scoring_transactions_url or f"{self.public_url}/api/v1/transactions"
@@ -195,6 +213,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if settings.loan_min_amount > settings.loan_max_amount:
         raise ConfigError("LOAN_MIN_AMOUNT is above LOAN_MAX_AMOUNT")
     return settings
+
+
+def environ_for(**values) -> dict[str, str]:
+    """The environment variables that make load_settings() in a child process read these Settings
+    field values, e.g. environ_for(serve_bind="127.0.0.1:8001") == {"LMS_BIND": "127.0.0.1:8001"}."""
+    names = {f.name: f.metadata["env"] for f in fields(Settings)}
+    return {names[name]: str(value) for name, value in values.items() if value is not None}
 
 
 def env_documentation() -> list[tuple[str, object]]:

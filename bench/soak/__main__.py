@@ -38,11 +38,13 @@ if not __package__:  # run as a path (python bench/soak): the relative imports b
 
 import requests  # noqa: E402
 
+from lms_soap.sandbox.processes import Children, free_port  # noqa: E402
+
 from .checks import consistency_violations, verdict, wait_settled  # noqa: E402
 from .client import Stats, envelope  # noqa: E402
 from .database import create_clients, prepare_database  # noqa: E402
 from .memory import RssSampler, memory_report  # noqa: E402
-from .processes import ROOT, Children, free_port, start_stack  # noqa: E402
+from .processes import ROOT, start_stack  # noqa: E402
 from .summary import print_summary  # noqa: E402
 from .traffic import Ledger, drive, warm_up  # noqa: E402
 
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **env_settings, "SCORING_SIM_NOT_READY_POLLS": "0",
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     settings = load_settings(env)
-    children = Children(log_dir)
+    children = Children(log_dir, cwd=ROOT)
     print(f"soak: database {settings.database_url.split('@')[-1]}, redis {a.redis_url}, logs in {log_dir}")
     try:
         try:
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.1)  # one more RSS sample after the last request
         sampler.stopped.set()
         sampler.join()
-        children.check_alive()
+        children.check_running()
 
         rows, settle_seconds = wait_settled(a.database_url, customers, a.settle_timeout)
         violations = consistency_violations(rows, ledger, stats)
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                       gunicorn_threads=a.gunicorn_threads, customers=a.customers)
         return verdict(violations)
     finally:
-        children.stop_all()
+        children.stop(timeout=15)
 
 
 if __name__ == "__main__":

