@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from redis import Redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ReadOnlyError, RedisError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -25,7 +25,7 @@ RESULT_TTL_SECONDS = 60
 FAILURE_TTL_SECONDS = 24 * 3600
 ADVANCE_JOB = "jobs.scoring.advance"
 #: Retries of a Redis command that failed on a connection error when Sentinel is used (see build_redis).
-SENTINEL_RETRIES = 2
+SENTINEL_RETRIES = 1
 
 
 def job_id_for(loan_id: str, at: datetime | None) -> str:
@@ -94,7 +94,10 @@ def build_redis(settings: Settings) -> Redis:
 def _sentinel_primary(settings: Settings, timeouts: dict) -> Redis:
     url = urlsplit(settings.redis_url or "redis://")
     db = int(url.path.strip("/") or 0)
-    sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs=dict(timeouts), **timeouts)
+    # A Sentinel that does not answer is skipped at once (redis-py would retry each one with
+    # back-off, for seconds per Sentinel, inside every retry of the command).
+    sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs={**timeouts, "retry": Retry(NoBackoff(), 0)},
+                        **timeouts)
     # One retry of a failed command: after a failover the first command meets the old primary
     # (gone, or demoted: redis-py turns its READONLY answer into a ConnectionError and drops the
     # connection); the retry asks the Sentinels again and reaches the new primary.

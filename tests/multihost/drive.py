@@ -3,6 +3,7 @@
 A plan is {"mode": "burst"|"loop", "requests": [{"url", "body", "headers"}...], ...}:
 - burst: every request at once (one thread each, released together by a barrier); a result per
   request, in order.
+- paced: every request once, one after another, "interval" seconds apart;
 - loop: the requests one after another, round and round, for "seconds", "interval" apart;
   a result per call with its wall-clock time "t" (time.time(), the same clock as the harness).
 A result is {"http": status, "fault": faultcode or null, "loanId": ... or null, "error": ...}.
@@ -101,6 +102,8 @@ def main() -> None:
     mode = plan.get("mode", "burst")
     if mode == "burst":
         results = burst(plan["requests"])
+    elif mode == "paced":  # each request once, "interval" apart
+        results = [call(_session(), r) for r in plan["requests"] if time.sleep(plan.get("interval", 0.5)) is None]
     elif mode == "loop":
         results = loop(plan["requests"], plan["seconds"], plan.get("interval", 0.1))
     else:
