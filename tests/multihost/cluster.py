@@ -159,7 +159,7 @@ class Cluster:
     def engine(self):
         """SQLAlchemy engine straight to PostgreSQL (not through PgBouncer), for inspection."""
         if self._engine is None:
-            self._engine = create_engine(self.db.direct_url, pool_size=2, pool_pre_ping=True)
+            self._engine = create_engine(self.db.inspect_url, pool_size=2, pool_pre_ping=True)
         return self._engine
 
     def query(self, sql: str, **params) -> list[Any]:

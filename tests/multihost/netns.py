@@ -110,17 +110,22 @@ class Process:
             pass
 
     def group_pids(self) -> list[int]:
-        """Every live process of this process group (a gunicorn master and its workers)."""
-        pids = []
+        """The process and every live descendant (gunicorn's workers share its process group;
+        PostgreSQL's backends call setsid(), so they are found by parent, not by group)."""
+        children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                if int(fields[2]) == self.popen.pid:  # field 5 of stat: the process group
-                    pids.append(int(entry.name))
-        return pids
+                children.setdefault(int(fields[1]), []).append(int(entry.name))  # field 4: the parent
+        found, todo = [], [self.popen.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
 
     def log_tail(self, lines: int = 30) -> str:
         try:

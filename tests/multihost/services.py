@@ -22,6 +22,7 @@ SENTINEL_PORTS = (26379, 26380, 26381)
 SENTINEL_MASTER = "lms"
 CBS_PORT, SCORING_PORT, LMS_PORT = 8093, 8094, 8000
 DATABASE = "lms"
+INSPECTOR = "harness"
 #: PgBouncer's server connections per host pool (PostgreSQL sees at most this many from it).
 PGBOUNCER_POOL_SIZE = 12
 #: Seconds a start-up may take before the harness gives up.
@@ -64,6 +65,10 @@ class Database:
         return f"postgresql+psycopg2://lms@{self.host.address}:{PG_PORT}/{DATABASE}"
 
     @property
+    def inspect_url(self) -> str:
+        return f"postgresql+psycopg2://{INSPECTOR}@{self.host.address}:{PG_PORT}/{DATABASE}"
+
+    @property
     def pooled_url(self) -> str:  # what the LMS hosts use
         return f"postgresql+psycopg2://lms@{self.host.address}:{PGBOUNCER_PORT}/{DATABASE}"
 
@@ -95,6 +100,8 @@ log_min_messages = warning
         psql = [str(PG_BIN / "psql"), "-h", str(self.sockets), "-U", "lms", "-v", "ON_ERROR_STOP=1", "-q"]
         self.host.run(*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DATABASE}")
         self.host.run(*psql, "-d", DATABASE, "-c", "CREATE EXTENSION pg_stat_statements")
+        # The harness inspects as a role of its own, so pg_stat_statements can tell its queries apart.
+        self.host.run(*psql, "-d", DATABASE, "-c", f"CREATE ROLE {INSPECTOR} LOGIN SUPERUSER")
         self._start_pgbouncer(env)
 
     def start_postgres(self, env: dict[str, str]) -> None:

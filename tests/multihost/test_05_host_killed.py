@@ -14,7 +14,7 @@ def test_a_host_killed_while_loans_score_loses_nothing(cluster, customers):
     time.sleep(0.3)  # scoring under way on every worker
     cluster.apps["app2"].kill()
     try:
-        statuses = cluster.wait_decided(ids, timeout=120)
+        statuses = cluster.wait_decided(ids, timeout=90)
     finally:
         cluster.apps["app2"].start()  # the next checks use three hosts again
     assert all(statuses[i] in ("APPROVED", "REJECTED") for i in ids), statuses

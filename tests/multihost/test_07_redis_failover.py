@@ -27,6 +27,6 @@ def test_the_lms_follows_a_sentinel_failover_and_loses_no_loan(cluster, customer
     assert cluster.redis.primary_port() == REDIS_PORTS["replica"], "the Sentinels did not promote the replica"
 
     ids = [r["loanId"] for r in results]
-    statuses = cluster.wait_decided(ids, timeout=120)
+    statuses = cluster.wait_decided(ids, timeout=90)
     assert all(statuses[i] in ("APPROVED", "REJECTED") for i in ids), statuses
     assert set(cluster.decisions(ids).values()) == {1}, cluster.decisions(ids)
