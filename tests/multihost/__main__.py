@@ -3,6 +3,7 @@
 Extra arguments go to pytest (e.g. `-k failover`, `-x`). `python -m tests.multihost --cleanup`
 deletes namespaces and bridges left by a run that was killed with SIGKILL."""
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,4 +14,4 @@ if __name__ == "__main__":
         print("\n".join(f"removed {name}" for name in remove_stale()) or "nothing to clean up")
         sys.exit(0)
     sys.exit(pytest.main(["-m", "multihost", "-p", "no:cacheprovider", "-q", "-rA",
-                          "tests/multihost", *sys.argv[1:]]))
+                          str(Path(__file__).resolve().parent), *sys.argv[1:]]))

@@ -138,7 +138,7 @@ max_client_conn = 300
 ; a restarted PostgreSQL: fail waiting clients quickly (Server.ServiceUnavailable), retry every second
 server_login_retry = 1
 server_connect_timeout = 2
-query_wait_timeout = 5
+query_wait_timeout = 3
 ; libpq startup parameters PgBouncer does not track itself (DB_STATEMENT_TIMEOUT sends `options`)
 ignore_startup_parameters = extra_float_digits,options
 logfile =
