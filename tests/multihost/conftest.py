@@ -42,17 +42,24 @@ def customers(cluster):
     return lambda count: cluster.register_customers(next(_blocks), count)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if HERE not in Path(str(item.fspath)).resolve().parents:
+@pytest.hookimpl(trylast=True)  # after the terminal reporter's progress mark
+def pytest_runtest_logreport(report):
+    if "multihost" not in report.keywords:
         return
-    if (report.when == "call") or (report.when == "setup" and report.outcome != "passed"):
+    if report.when == "call" or (report.when == "setup" and not report.passed):
         verdict = "PASS" if report.passed else "FAIL"
-        line = f"multihost check {item.name}: {verdict} ({report.duration:.1f} s)"
-        reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+        line = f"multihost check {report.nodeid.rsplit('::', 1)[-1]}: {verdict} ({report.duration:.1f} s)"
+        reporter = _reporter
         if reporter is not None:
+            reporter.write("\n")  # after the progress mark of -q
             reporter.write_line(line)
         else:
             print(line, flush=True)
+
+
+_reporter = None
+
+
+def pytest_configure(config):
+    global _reporter
+    _reporter = config.pluginmanager.get_plugin("terminalreporter")
