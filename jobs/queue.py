@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ReadOnlyError, RedisError
+from redis.retry import Retry
+from redis.sentinel import Sentinel
 from rq import Queue
 
 from lms_soap.config import Settings
@@ -20,6 +24,8 @@ RESULT_TTL_SECONDS = 60
 #: Seconds a failed job stays in RQ's failed registry, for inspection only.
 FAILURE_TTL_SECONDS = 24 * 3600
 ADVANCE_JOB = "jobs.scoring.advance"
+#: Retries of a Redis command that failed on a connection error when Sentinel is used (see build_redis).
+SENTINEL_RETRIES = 1
 
 
 def job_id_for(loan_id: str, at: datetime | None) -> str:
@@ -79,12 +85,32 @@ class NoJobQueue:
 
 
 def build_redis(settings: Settings) -> Redis:
-    return Redis.from_url(settings.redis_url, socket_connect_timeout=settings.redis_timeout,
-                          socket_timeout=settings.redis_timeout, health_check_interval=30)
+    """A Redis client for REDIS_URL, or, when REDIS_SENTINELS is set, for the primary the
+    Sentinels name (re-asked after every connection error, so a failover is followed)."""
+    timeouts = dict(socket_connect_timeout=settings.redis_timeout, socket_timeout=settings.redis_timeout)
+    if not settings.sentinel_addresses:
+        return Redis.from_url(settings.redis_url, health_check_interval=30, **timeouts)
+    return _sentinel_primary(settings, timeouts)
+
+
+def _sentinel_primary(settings: Settings, timeouts: dict) -> Redis:
+    url = urlsplit(settings.redis_url or "redis://")
+    db = int(url.path.strip("/") or 0)
+    # A Sentinel that does not answer is skipped at once (redis-py would retry each one with
+    # back-off, for seconds per Sentinel, inside every retry of the command).
+    sentinel = Sentinel(settings.sentinel_addresses, sentinel_kwargs={**timeouts, "retry": Retry(NoBackoff(), 0)},
+                        **timeouts)
+    # One retry of a failed command: after a failover the first command meets the old primary
+    # (gone, or demoted: redis-py turns its READONLY answer into a ConnectionError and drops the
+    # connection); the retry asks the Sentinels again and reaches the new primary.
+    return sentinel.master_for(settings.redis_sentinel_master, db=db, password=url.password,
+                               username=url.username, health_check_interval=30,
+                               retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), SENTINEL_RETRIES),
+                               retry_on_error=[ReadOnlyError], **timeouts)
 
 
 def build_job_queue(settings: Settings) -> tuple[RqJobQueue | NoJobQueue, Redis | None]:
-    if not settings.redis_url:
+    if not settings.redis_url and not settings.sentinel_addresses:
         return NoJobQueue(), None
     redis = build_redis(settings)
     return RqJobQueue(redis, settings.queue_name), redis

@@ -83,6 +83,12 @@ class Settings:
     #: REDIS_URL: the job queue. Empty means "no queue": `lms-soap worker` then takes the scoring
     #: steps straight from the database, polling every WORKER_POLL_INTERVAL seconds.
     redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str, empty_is_default=False)
+    #: REDIS_SENTINELS: comma-separated host:port list of Redis Sentinels. When set, the LMS and the
+    #: workers ask them for the current primary of REDIS_SENTINEL_MASTER (and follow a failover);
+    #: REDIS_URL then only gives the database number and password (its host and port are ignored).
+    redis_sentinels: str = _env("REDIS_SENTINELS", "", str)
+    #: REDIS_SENTINEL_MASTER: the name the Sentinels monitor the primary under.
+    redis_sentinel_master: str = _env("REDIS_SENTINEL_MASTER", "mymaster", str)
     #: REDIS_TIMEOUT: seconds for Redis connect and socket operations.
     redis_timeout: float = _env("REDIS_TIMEOUT", 1.0, float)
     #: LMS_PUBLIC_URL: the URL clients use to reach the LMS; the WSDL's soap:address is built from it.
@@ -192,6 +198,17 @@ class Settings:
             object.__setattr__(self, "db_pool_size", max(self.serve_threads, 2))
 
     @property
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """REDIS_SENTINELS as (host, port) pairs; empty when Sentinel is not used."""
+        pairs = []
+        for item in filter(None, (part.strip() for part in self.redis_sentinels.split(","))):
+            host, sep, port = item.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ConfigError(f"REDIS_SENTINELS: {item!r} is not host:port")
+            pairs.append((host.strip("[]"), int(port)))
+        return pairs
+
+    @property
     def transactions_url(self) -> str:
         return self.scoring_transactions_url or f"{self.public_url}/api/v1/transactions"
 
@@ -212,6 +229,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.loan_min_amount > settings.loan_max_amount:
         raise ConfigError("LOAN_MIN_AMOUNT is above LOAN_MAX_AMOUNT")
+    settings.sentinel_addresses  # noqa: B018 - a malformed REDIS_SENTINELS fails at start-up
     return settings
 
 

@@ -15,7 +15,8 @@ Run it with ONE worker: clients, score tokens and counters live in this process'
   ("\\"abc\\"") as the real engine sometimes does, so the client's unquoting is exercised.
 - `GET /api/v1/scoring/queryScore/{token}` (header `client-token`, else 401): 404 for an unknown
   token and for the first `not_ready_polls` polls, then the result JSON.
-- `GET /_sim/state`: counters (clients, initiations, records fetched per customer, polls...), for
+- `GET /_sim/state`: counters (clients, initiations, score tokens issued and records fetched per
+  customer, polls...), for
   tests and the demo. `GET /_sim/health`: {"status": "ok"}, for the sandbox runner's wait.
 
 Outcomes per customer are deterministic and documented in lms_soap.sandbox.scoring_data.
@@ -119,6 +120,8 @@ class ScoringSimulator:
         self._fetched: dict[str, int] = {}  # customer -> records received by the last fetch
         self._fetch_errors: dict[str, str] = {}  # customer -> why the last fetch failed
         self._polls_by_customer: Counter[str] = Counter()
+        #: Score tokens handed out per customer: more than a loan uses are orphaned engine work.
+        self._tokens_by_customer: Counter[str] = Counter()
         # requests.Session is not documented as thread-safe: one per serving thread.
         self._local = threading.local()
 
@@ -216,6 +219,7 @@ class ScoringSimulator:
             self._fetched[customer_number] = len(records)
             self._fetch_errors.pop(customer_number, None)
             self._counters["ticket_seq"] += 1
+            self._tokens_by_customer[customer_number] += 1
             score_token = secrets.token_hex(16)
             self._tickets[score_token] = _Ticket(id=self._counters["ticket_seq"], client_token=client.token,
                                                  customer_number=customer_number,
@@ -276,6 +280,7 @@ class ScoringSimulator:
                 "fetch_errors": dict(self._fetch_errors),
                 "polls": self._counters["polls"],
                 "polls_by_customer": dict(self._polls_by_customer),
+                "tokens_by_customer": dict(self._tokens_by_customer),
                 "results": self._counters["results"],
                 "failures_injected": self._counters["failures_injected"],
                 "settings": {"not_ready_polls": self.not_ready_polls, "latency": self.latency,
