@@ -10,7 +10,6 @@ Nonce admitted once: web/replay_cache.py), role. Each refusal is a catalogue fau
 from __future__ import annotations
 
 import io
-import logging
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -32,9 +31,7 @@ from lms_soap.services.context import ENV_OUTCOME
 from lms_soap.services.faults import SOAP11_ENV, fault_envelope
 from lms_soap.services.types import TNS
 from lms_soap.web.replay_cache import ReplayCache, ReplayGuard
-from lms_soap.web.request_body import declared_length, read_body, refuse_unread
-
-log = logging.getLogger(__name__)
+from lms_soap.web.request_body import read_body, refuse_before_reading
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 ENV_PRINCIPAL = "lms.principal"
@@ -114,11 +111,7 @@ class SoapGateway:
         elif content_type not in ("text/xml", "application/xml"):
             refusal = errors.MalformedRequest("Content-Type must be text/xml (SOAP 1.1)")
         if refusal is not None:
-            try:
-                remaining = declared_length(environ)
-            except errors.MalformedRequest:
-                remaining = self.max_drain_bytes + 1  # unknown framing: close
-            refuse_unread(environ, refusal, remaining, self.max_drain_bytes)
+            refuse_before_reading(environ, refusal, self.max_drain_bytes)
         body = read_body(environ, self.max_body_bytes, self.max_drain_bytes)
         if not body.strip():
             raise errors.MalformedRequest("the request body is empty")

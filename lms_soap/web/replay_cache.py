@@ -93,6 +93,7 @@ class ReplayGuard:
         try:
             fresh = self.cache.remember(nonce_key(nonce), self.window_seconds)
         except ReplayCacheUnavailable:
-            raise errors.ServiceUnavailable("the WS-Security replay cache is unavailable; retry later") from None
+            raise errors.ServiceUnavailable(
+                "the WS-Security replay cache is unavailable; retry later") from None
         if not fresh:
             raise errors.AuthenticationFailed("the UsernameToken's Nonce was already used")

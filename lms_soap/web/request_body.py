@@ -76,6 +76,16 @@ def read_body(environ: dict, max_bytes: int, drain_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def refuse_before_reading(environ: dict, error: errors.LendingError, drain_bytes: int) -> None:
+    """Raise `error` for a request whose body is refused unread (its method, its content type)."""
+    try:
+        remaining = declared_length(environ)
+    except errors.MalformedRequest:
+        close_connection(environ)  # where this body ends is unknown
+        raise error from None
+    refuse_unread(environ, error, remaining, drain_bytes)
+
+
 def refuse_unread(environ: dict, error: errors.LendingError, remaining: int | None,
                   drain_bytes: int) -> None:
     """Raise `error` once the unread rest of the body (`remaining` bytes, None: unknown) is drained,

@@ -253,7 +253,8 @@ def test_flow_chains_register_submit_transfer_poll_repay(project):
 
 def test_a_step_sends_basic_only_after_the_401_challenge(project):
     """SoapUI's default (no "Authenticate pre-emptively"): the LMS's 401 challenge makes it work."""
-    [step] = [s for _, _, s in project.iter_steps() if s.name == "GetCustomer - Basic sent after the 401 challenge"]
+    [step] = [s for _, _, s in project.iter_steps()
+              if s.name == "GetCustomer - Basic sent after the 401 challenge"]
     credentials = request_parts(step)["credentials"]
     assert credentials.findtext(con("authType")) == "Global HTTP Settings"
     assert credentials.findtext(con("preemptive")) == "false"
