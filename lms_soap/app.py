@@ -20,6 +20,7 @@ from lms_soap.services.context import ENV_CONTAINER, ENV_OUTCOME
 from lms_soap.web import metrics
 from lms_soap.web.audit_trail import AuditTrail
 from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway, soap_fault_response
+from lms_soap.web.replay_cache import build_replay_cache
 from lms_soap.web.rest import PREFIX as REST_PREFIX
 from lms_soap.web.rest import TransactionsEndpoint
 
@@ -34,10 +35,8 @@ class LmsApp:
         soap = build_soap_application()
         self.wsdl = build_wsdl(soap, settings.soap_url)
         self.authenticator = Authenticator(container.uow, container.box)
-        self.soap = SoapGateway(LmsWsgiApplication(soap, self.wsdl), self.authenticator,
-                                max_body_bytes=settings.max_body_bytes, max_depth=settings.max_xml_depth,
-                                max_elements=settings.max_xml_elements,
-                                timestamp_max_age=settings.wsse_timestamp_max_age)
+        self.soap = SoapGateway.from_settings(LmsWsgiApplication(soap, self.wsdl), self.authenticator,
+                                              build_replay_cache(container.redis), settings)
         self.rest = TransactionsEndpoint(container, self.authenticator)
         self.audit = AuditTrail(container.engine)
         self.metrics = metrics.MetricsEndpoint(container, self.authenticator)

@@ -24,9 +24,11 @@ class ConfigError(ValueError):
     """A setting has a value that cannot be used."""
 
 
-def _env(name: str, default, cast, *, empty_is_default: bool = True):
+def _env(name: str, default, cast, *, empty_is_default: bool = True, deprecated_alias: str | None = None):
     def read(environ: Mapping[str, str]):
         raw = environ.get(name)
+        if raw is None and deprecated_alias:  # the setting's former name, still read
+            raw = environ.get(deprecated_alias)
         if raw is None or (raw == "" and empty_is_default):
             return default
         try:
@@ -127,8 +129,15 @@ class Settings:
     max_xml_depth: int = _env("MAX_XML_DEPTH", 32, int)
     #: MAX_XML_ELEMENTS: most elements accepted in one request.
     max_xml_elements: int = _env("MAX_XML_ELEMENTS", 2000, int)
-    #: WSSE_TIMESTAMP_MAX_AGE: seconds a wsu:Timestamp Created may lie in the past (or future: clock skew).
-    wsse_timestamp_max_age: int = _env("WSSE_TIMESTAMP_MAX_AGE", 300, int)
+    #: MAX_DRAIN_BYTES: most bytes of a refused request's unread body read and dropped, so that the
+    #: connection stays usable (like Tomcat's maxSwallowSize); past it the connection is closed.
+    max_drain_bytes: int = _env("MAX_DRAIN_BYTES", 2 * 1024 * 1024, int)
+    #: WSSE_MAX_AGE: seconds a WS-Security Created (UsernameToken or wsu:Timestamp) may lie in the
+    #: past; a Nonce is remembered this long (plus WSSE_CLOCK_SKEW). Formerly WSSE_TIMESTAMP_MAX_AGE,
+    #: still read when WSSE_MAX_AGE is unset.
+    wsse_max_age: int = _env("WSSE_MAX_AGE", 300, int, deprecated_alias="WSSE_TIMESTAMP_MAX_AGE")
+    #: WSSE_CLOCK_SKEW: seconds a WS-Security Created may lie in the future (the caller's clock ahead).
+    wsse_clock_skew: int = _env("WSSE_CLOCK_SKEW", 60, int)
 
     # --- Core Banking System -------------------------------------------------------------
     #: CBS_CUSTOMER_URL: endpoint of the CBS KYC service (operation Customer).

@@ -30,6 +30,7 @@ class KeyedSecretBox:
         self._hash_key = hashlib.sha256(b"lms-soap/api-secret-hash\x00" + material).digest()
         fernet_key = hashlib.sha256(b"lms-soap/token-encryption\x00" + material).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(fernet_key))
+        self._dummy_hash = self.hash_secret(generate_secret())  # of a secret nobody knows
 
     def _digest(self, salt: str, secret: str) -> str:
         return hmac.new(self._hash_key, f"{salt}${secret}".encode(), hashlib.sha256).hexdigest()
@@ -46,6 +47,9 @@ class KeyedSecretBox:
         if scheme != _SCHEME:
             return False
         return hmac.compare_digest(digest, self._digest(salt, secret))
+
+    def dummy_hash(self) -> str:
+        return self._dummy_hash
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -56,6 +56,10 @@ def revoke_client(username: str, uow: UnitOfWork, clock: Clock) -> ApiClient:
 def authenticate(username: str, secret: str, uow: UnitOfWork, box: SecretBox) -> ApiClient:
     with uow:
         client = uow.api_clients.get(username)
-    if client is None or not client.active or not box.verify_secret(secret, client.secret_hash):
+    known = client is not None and client.active
+    # An unknown or revoked client costs the same hash check as a wrong secret, so the time an
+    # answer takes does not tell which usernames exist.
+    matches = box.verify_secret(secret, client.secret_hash if known else box.dummy_hash())
+    if not (known and matches):
         raise errors.AuthenticationFailed("unknown client or wrong secret")
     return client

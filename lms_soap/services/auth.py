@@ -1,8 +1,13 @@
 """Who is calling, and may they call this operation.
 
 Credentials come as HTTP Basic or as a WS-Security UsernameToken (PasswordText) in the SOAP
-header; a wsu:Timestamp, when present, must be fresh. Verified credentials are cached for a few
-seconds per process, so a hot client costs one dictionary lookup instead of a database read.
+header. As WSS4J and Apache CXF do: a wsu:Created (the token's, or a wsu:Timestamp's) must lie
+within max_age seconds in the past and clock_skew seconds in the future; a token with a Nonce
+needs a Created (else its replay window has no bound); the Nonce itself is checked against the
+shared replay cache by the gateway (web/replay_cache.py) once the password checked out.
+A Security header holding only a Timestamp leaves HTTP Basic to identify the caller.
+Verified credentials are cached for a few seconds per process, so a hot client costs one
+dictionary lookup instead of a database read.
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 PASSWORD_TEXT = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
+)
+BASE64_BINARY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 )
 
 BANK, SCORING, ADMIN = Role.BANK, Role.SCORING, Role.ADMIN
@@ -60,6 +68,12 @@ class Credentials:
     username: str
     password: str
     scheme: str  # "basic" or "wsse"
+    nonce: bytes | None = None  # a UsernameToken's decoded wsse:Nonce: admitted once per window
+
+
+class CredentialsMissing(errors.AuthenticationFailed):
+    """Neither an Authorization header nor a wsse:Security header came: the gateway answers HTTP 401
+    with a Basic challenge, for clients that send credentials only when challenged."""
 
 
 def basic_credentials(authorization: str | None) -> Credentials | None:
@@ -75,26 +89,57 @@ def basic_credentials(authorization: str | None) -> Credentials | None:
     return Credentials(username, password, "basic")
 
 
-def wsse_credentials(header: etree._Element | None, now: datetime, max_age: int) -> Credentials | None:
-    """The UsernameToken of a soap:Header, checking its wsu:Timestamp when there is one."""
-    if header is None:
-        return None
-    security = header.find(f"{{{WSSE}}}Security")
+def security_header(header: etree._Element | None) -> etree._Element | None:
+    """The wsse:Security element of a soap:Header, if any."""
+    return None if header is None else header.find(f"{{{WSSE}}}Security")
+
+
+def wsse_credentials(header: etree._Element | None, now: datetime, max_age: int,
+                     clock_skew: int) -> Credentials | None:
+    """The UsernameToken of a soap:Header, its Created and the wsu:Timestamp checked when present.
+
+    None when there is no Security header, or one without a UsernameToken (a Timestamp alone)."""
+    security = security_header(header)
     if security is None:
         return None
     timestamp = security.find(f"{{{WSU}}}Timestamp")
     if timestamp is not None:
-        _check_timestamp(timestamp, now, max_age)
+        _check_timestamp(timestamp, now, max_age, clock_skew)
     token = security.find(f"{{{WSSE}}}UsernameToken")
     if token is None:
-        raise errors.AuthenticationFailed("wsse:Security carries no UsernameToken")
+        return None
     username = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
     password_el = token.find(f"{{{WSSE}}}Password")
     if not username or password_el is None:
         raise errors.AuthenticationFailed("UsernameToken needs Username and Password")
     if password_el.get("Type", PASSWORD_TEXT) != PASSWORD_TEXT:
         raise errors.AuthenticationFailed("only PasswordText UsernameTokens are accepted")
-    return Credentials(username, password_el.text or "", "wsse")
+    created_el = token.find(f"{{{WSU}}}Created")
+    nonce = _nonce(token.find(f"{{{WSSE}}}Nonce"))
+    if created_el is not None:
+        try:
+            created = _parse_time(created_el.text)
+        except ValueError:
+            raise errors.AuthenticationFailed("the UsernameToken's Created is not readable") from None
+        if not _fresh(created, now, max_age, clock_skew):
+            raise errors.AuthenticationFailed("the UsernameToken's Created is stale or from the future")
+    elif nonce is not None:
+        raise errors.AuthenticationFailed("a UsernameToken with a Nonce needs a wsu:Created")
+    return Credentials(username, password_el.text or "", "wsse", nonce)
+
+
+def _nonce(element: etree._Element | None) -> bytes | None:
+    if element is None:
+        return None
+    if element.get("EncodingType", BASE64_BINARY) != BASE64_BINARY:
+        raise errors.AuthenticationFailed("a wsse:Nonce must be Base64Binary")
+    try:
+        value = base64.b64decode("".join((element.text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.AuthenticationFailed("the wsse:Nonce is not base64") from None
+    if not value:
+        raise errors.AuthenticationFailed("the wsse:Nonce is empty")
+    return value
 
 
 def _parse_time(text: str | None) -> datetime:
@@ -104,15 +149,18 @@ def _parse_time(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _check_timestamp(timestamp: etree._Element, now: datetime, max_age: int) -> None:
+def _fresh(created: datetime, now: datetime, max_age: int, clock_skew: int) -> bool:
+    return now - timedelta(seconds=max_age) <= created <= now + timedelta(seconds=clock_skew)
+
+
+def _check_timestamp(timestamp: etree._Element, now: datetime, max_age: int, clock_skew: int) -> None:
     try:
         created = _parse_time(timestamp.findtext(f"{{{WSU}}}Created"))
         expires_text = timestamp.findtext(f"{{{WSU}}}Expires")
         expires = _parse_time(expires_text) if expires_text else None
     except ValueError:
         raise errors.AuthenticationFailed("wsu:Timestamp is not readable") from None
-    skew = timedelta(seconds=max_age)
-    if created < now - skew or created > now + skew or (expires is not None and expires < now):
+    if not _fresh(created, now, max_age, clock_skew) or (expires is not None and expires < now):
         raise errors.AuthenticationFailed("wsu:Timestamp is stale or from the future")
 
 

@@ -1,14 +1,15 @@
 """The front door of /soap: everything checked before Spyne sees a request.
 
-Order: method and content type, size (before reading the whole body, chunked too), a hardened
-parse (no DTD, no entities, no network, depth and element limits), a SOAP 1.1 envelope with
-exactly one body element naming a known operation, headers we must understand, credentials,
-role. Each refusal is a catalogue fault; what passes reaches Spyne already parsed.
+Order: method and content type, size (before reading the whole body, chunked too; a refused body
+is drained or its connection closed: web/request_body.py), a hardened parse (no DTD, no
+entities, no network, depth and element limits), a SOAP 1.1 envelope with exactly one body
+element naming a known operation, headers we must understand, credentials (a UsernameToken's
+Nonce admitted once: web/replay_cache.py), role. Each refusal is a catalogue fault (HTTP 500, or
+401 with a Basic challenge when no credentials came at all); what passes reaches Spyne parsed.
 """
 from __future__ import annotations
 
 import io
-import logging
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -20,19 +21,22 @@ from lms_soap.services.auth import (
     OPERATION_ROLES,
     WSSE,
     Authenticator,
+    CredentialsMissing,
     authorize,
     basic_credentials,
+    security_header,
     wsse_credentials,
 )
 from lms_soap.services.context import ENV_OUTCOME, ENV_PRINCIPAL
 from lms_soap.services.faults import SOAP11_ENV, fault_envelope
 from lms_soap.services.types import TNS
-
-log = logging.getLogger(__name__)
+from lms_soap.web.replay_cache import ReplayCache, ReplayGuard
+from lms_soap.web.request_body import read_body, refuse_before_reading
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 ENV_OPERATION = "lms.operation"
-READ_CHUNK = 64 * 1024
+#: The challenge sent with HTTP 401 (a request with neither Authorization nor wsse:Security).
+CHALLENGE = 'Basic realm="lms-soap"'
 _MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"
 _UNDERSTOOD_HEADERS = {f"{{{WSSE}}}Security"}
 
@@ -47,20 +51,37 @@ def _parser() -> etree.XMLParser:
 def soap_fault_response(start_response, error: errors.LendingError, environ: dict) -> list[bytes]:
     environ.setdefault(ENV_OUTCOME, {})["faultcode"] = error.faultcode
     body = fault_envelope(error)
-    start_response("500 Internal Server Error", [("Content-Type", "text/xml; charset=utf-8"),
-                                                 ("Content-Length", str(len(body)))])
+    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    if isinstance(error, CredentialsMissing):  # the contract's one exception to HTTP 500
+        start_response("401 Unauthorized", [*headers, ("WWW-Authenticate", CHALLENGE)])
+    else:
+        start_response("500 Internal Server Error", headers)
     return [body]
 
 
 class SoapGateway:
-    def __init__(self, spyne_app: Callable, authenticator: Authenticator, *, max_body_bytes: int,
-                 max_depth: int, max_elements: int, timestamp_max_age: int):
+    def __init__(self, spyne_app: Callable, authenticator: Authenticator, replay_cache: ReplayCache, *,
+                 max_body_bytes: int, max_drain_bytes: int, max_depth: int, max_elements: int,
+                 wsse_max_age: int, wsse_clock_skew: int):
         self.spyne_app = spyne_app
         self.authenticator = authenticator
         self.max_body_bytes = max_body_bytes
+        self.max_drain_bytes = max_drain_bytes
         self.max_depth = max_depth
         self.max_elements = max_elements
-        self.timestamp_max_age = timestamp_max_age
+        self.wsse_max_age = wsse_max_age
+        self.wsse_clock_skew = wsse_clock_skew
+        # A token Created up to the skew ahead stays acceptable until max_age after it: its nonce
+        # is remembered for the whole of that window.
+        self.replay_guard = ReplayGuard(replay_cache, wsse_max_age + wsse_clock_skew)
+
+    @classmethod
+    def from_settings(cls, spyne_app: Callable, authenticator: Authenticator, replay_cache: ReplayCache,
+                      settings) -> "SoapGateway":
+        return cls(spyne_app, authenticator, replay_cache, max_body_bytes=settings.max_body_bytes,
+                   max_drain_bytes=settings.max_drain_bytes, max_depth=settings.max_xml_depth,
+                   max_elements=settings.max_xml_elements, wsse_max_age=settings.wsse_max_age,
+                   wsse_clock_skew=settings.wsse_clock_skew)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         environ.setdefault(ENV_OPERATION, "unknown")  # until the body names one
@@ -80,41 +101,17 @@ class SoapGateway:
 
     # --- steps ---------------------------------------------------------------------------------
     def _read_body(self, environ: dict) -> bytes:
-        if environ.get("REQUEST_METHOD") != "POST":
-            raise errors.MalformedRequest("SOAP requests are HTTP POSTs; GET /soap?wsdl gives the WSDL")
+        refusal = None
         content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
-        if content_type == "application/soap+xml":
-            raise errors.MalformedRequest("SOAP 1.2 is not served: send a SOAP 1.1 envelope as text/xml")
-        if content_type not in ("text/xml", "application/xml"):
-            raise errors.MalformedRequest("Content-Type must be text/xml (SOAP 1.1)")
-        declared = None
-        if environ.get("CONTENT_LENGTH"):
-            try:
-                declared = int(environ["CONTENT_LENGTH"])
-            except ValueError:
-                raise errors.MalformedRequest("Content-Length is not a number") from None
-            if declared > self.max_body_bytes:
-                raise errors.MalformedRequest(f"the request is larger than {self.max_body_bytes} bytes")
-        # Read at most the declared length (a server may block past it), and never more than the
-        # limit + 1 byte: a chunked body without Content-Length is refused once it passes the limit.
-        budget = declared if declared is not None else self.max_body_bytes + 1
-        stream = environ["wsgi.input"]
-        chunks, size = [], 0
-        while size < budget:
-            try:
-                chunk = stream.read(min(READ_CHUNK, budget - size))
-            except Exception as exc:  # noqa: BLE001 - broken chunked framing, a body cut short...
-                # ...raise the server's own errors (gunicorn's InvalidChunkSize, NoMoreData): the
-                # caller sent a body we cannot read, which is no InternalError of ours.
-                log.info("request body unreadable: %r", exc)
-                raise errors.MalformedRequest("the request body could not be read") from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > self.max_body_bytes:
-            raise errors.MalformedRequest(f"the request is larger than {self.max_body_bytes} bytes")
-        body = b"".join(chunks)
+        if environ.get("REQUEST_METHOD") != "POST":
+            refusal = errors.MalformedRequest("SOAP requests are HTTP POSTs; GET /soap?wsdl gives the WSDL")
+        elif content_type == "application/soap+xml":
+            refusal = errors.MalformedRequest("SOAP 1.2 is not served: send a SOAP 1.1 envelope as text/xml")
+        elif content_type not in ("text/xml", "application/xml"):
+            refusal = errors.MalformedRequest("Content-Type must be text/xml (SOAP 1.1)")
+        if refusal is not None:
+            refuse_before_reading(environ, refusal, self.max_drain_bytes)
+        body = read_body(environ, self.max_body_bytes, self.max_drain_bytes)
         if not body.strip():
             raise errors.MalformedRequest("the request body is empty")
         return body
@@ -174,8 +171,17 @@ class SoapGateway:
 
     def _authenticate(self, environ: dict, header: etree._Element | None):
         now = datetime.now(timezone.utc)
-        credentials = wsse_credentials(header, now, self.timestamp_max_age) or basic_credentials(
-            environ.get("HTTP_AUTHORIZATION"))
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        credentials = wsse_credentials(header, now, self.wsse_max_age, self.wsse_clock_skew) or \
+            basic_credentials(authorization)
         if credentials is None:
-            raise errors.AuthenticationFailed("credentials required: HTTP Basic or a WS-Security UsernameToken")
-        return self.authenticator.verify(credentials)
+            message = "credentials required: HTTP Basic or a WS-Security UsernameToken"
+            if not authorization and security_header(header) is None:
+                raise CredentialsMissing(message)
+            raise errors.AuthenticationFailed(message)
+        principal = self.authenticator.verify(credentials)
+        if credentials.nonce is not None:
+            # Recorded only now that the password checked out: a wrong password cannot burn the
+            # nonce of a legitimate message; SET NX makes the check and the record one step.
+            self.replay_guard.admit(credentials.nonce)
+        return principal

@@ -75,6 +75,7 @@ class HostileCase:
     framing: str = LENGTH
     method: str = "POST"
     query: str = ""
+    status: int = 500  # HTTP status of the fault: 401 (with a Basic challenge) when no credentials came
 
 
 def envelope(operation: str, fields: str = "", header: str = "", *, prolog: str = "",
@@ -242,7 +243,7 @@ CASES: list[HostileCase] = [
     HostileCase("depth-past-the-parser-limit", envelope("SubmitLoan", _SUBMIT + _nested(5000)), MALFORMED),
     HostileCase("elements-past-limit", envelope("SubmitLoan", _SUBMIT, header=_MANY_ELEMENTS), MALFORMED),
     # --- authentication -----------------------------------------------------------------------
-    HostileCase("no-credentials", submit(), AUTH, headers(role=None)),
+    HostileCase("no-credentials", submit(), AUTH, headers(role=None), status=401),
     HostileCase("wrong-password", submit(), AUTH, headers(authorization=basic(_BANK_USER, "not-the-secret"))),
     HostileCase("unknown-user", submit(), AUTH, headers(authorization=basic("mallory", "whatever-secret"))),
     HostileCase("basic-not-base64", submit(), AUTH, headers(authorization="Basic !!!not*base64")),

@@ -10,8 +10,8 @@ of steps in one shape, which `check_scenario` checks for every stack alike.
 What each stack needs (also in soapui/README.md):
 - zeep: nothing special; Basic through a requests Session, WS-Security with zeep.wsse.UsernameToken
   (a wsu:Timestamp is added here to show the LMS accepts a fresh one).
-- suds: Basic must be sent preemptively (an Authorization header): suds' HttpAuthenticated waits
-  for a 401 challenge, and the LMS answers a SOAP fault (HTTP 500) instead, as the contract says.
+- suds: Basic preemptively (an Authorization header), or suds' default HttpAuthenticated
+  (`username=`/`password=`), which sends Basic only after the LMS's 401 challenge.
   WS-Security with suds.wsse.Security (UsernameToken + Timestamp).
 - node soap: BasicAuthSecurity or WSSecurity (PasswordText, with its default Timestamp).
 """
@@ -43,7 +43,7 @@ EMPTY_CUSTOMER = "555000002"  # known to the CBS, no transaction records
 #: Synthetic customers of the simulators (700000000..799999999): ACTIVE, approved for 1000.00.
 CUSTOMERS = {
     ("zeep", "basic"): "700000011", ("zeep", "wsse"): "700000012",
-    ("suds", "basic"): "700000021", ("suds", "wsse"): "700000022",
+    ("suds", "basic"): "700000021", ("suds", "wsse"): "700000022", ("suds", "challenge"): "700000023",
     ("node", "basic"): "700000031", ("node", "wsse"): "700000032",
 }
 #: Child elements of each XResponse: zeep and suds unwrap a single child, node keeps the wrapper.
@@ -140,6 +140,9 @@ class SudsStack:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             self.client = Client(wsdl_url, headers={"Authorization": f"Basic {token}"}, timeout=10,
                                  cache=None)
+        elif mode == "challenge":
+            # suds' default: HttpAuthenticated sends Basic once the LMS answered 401 with a challenge.
+            self.client = Client(wsdl_url, username=username, password=password, timeout=10, cache=None)
         else:
             security = Security()
             security.tokens.append(UsernameToken(username, password))
@@ -336,6 +339,19 @@ def test_python_stack_calls_every_operation(live_lms, stack_name, mode):
     scoring = make(live_lms.wsdl_url, *live_lms.credentials("scoring"), mode)
     customer = CUSTOMERS[(stack_name, mode)]
     steps = python_scenario(bank, scoring, customer, run_id=f"{mode}-{time.time_ns()}")
+    check_scenario(steps, customer)
+
+
+def test_suds_with_its_default_non_preemptive_basic_calls_every_operation(live_lms):
+    """Today's main answers the first, credential-less request with HTTP 500: suds never sends Basic."""
+    from suds.transport.https import HttpAuthenticated
+
+    bank = SudsStack(live_lms.wsdl_url, *live_lms.credentials("bank"), "challenge")
+    scoring = SudsStack(live_lms.wsdl_url, *live_lms.credentials("scoring"), "challenge")
+    assert isinstance(bank.client.options.transport, HttpAuthenticated)
+    assert "Authorization" not in (bank.client.options.headers or {})
+    customer = CUSTOMERS[("suds", "challenge")]
+    steps = python_scenario(bank, scoring, customer, run_id=f"challenge-{time.time_ns()}")
     check_scenario(steps, customer)
 
 

@@ -154,8 +154,8 @@ def test_assertion_ids_follow_soapuis_inversion(project):
         if codes == "200":
             assert NOT_SOAP_FAULT in types and SOAP_FAULT not in types, step.name
             assert next(a for a in step.assertions if a.type == NOT_SOAP_FAULT).name == "Not SOAP Fault"
-        else:
-            assert codes == "500", step.name
+        else:  # a fault: HTTP 500, or 401 (with the Basic challenge) when no credentials are sent
+            assert codes == ("401" if step.name.endswith("no credentials") else "500"), step.name
             assert SOAP_FAULT in types and NOT_SOAP_FAULT not in types, step.name
             assert next(a for a in step.assertions if a.type == SOAP_FAULT).name == "SOAP Fault"
             assert fault_reason(step), f"{step.name}: a fault step checks //faultcode"
@@ -251,6 +251,16 @@ def test_flow_chains_register_submit_transfer_poll_repay(project):
     assert any(a.config("content") == "CLOSED" for a in closing.assertions if a.type == "XPath Match")
 
 
+def test_a_step_sends_basic_only_after_the_401_challenge(project):
+    """SoapUI's default (no "Authenticate pre-emptively"): the LMS's 401 challenge makes it work."""
+    [step] = [s for _, _, s in project.iter_steps()
+              if s.name == "GetCustomer - Basic sent after the 401 challenge"]
+    credentials = request_parts(step)["credentials"]
+    assert credentials.findtext(con("authType")) == "Global HTTP Settings"
+    assert credentials.findtext(con("preemptive")) == "false"
+    assert credentials.findtext(con("username")) == "${#Project#bankUsername}"
+
+
 def test_ws_security_is_configured_both_ways(project):
     assert {"bank-usernametoken", "scoring-usernametoken"} <= set(project.wss_outgoing)
     for config in project.wss_outgoing.values():
@@ -294,7 +304,8 @@ def test_the_runner_executes_the_whole_project_green(lms, tmp_path, project):
     assert [t.get("name") for t in skipped] == groovy, "Groovy steps are reported as skipped, nothing else"
     assert "Groovy" in skipped[0].find("skipped").get("message")
     names = {t.get("name") for t in junit.iter("testcase")}
-    assert {"RepayLoan - the rest closes the loan", "ScoringRegister", "GetTransactions"} <= names
+    assert {"RepayLoan - the rest closes the loan", "ScoringRegister", "GetTransactions",
+            "GetCustomer - Basic sent after the 401 challenge", "GetCustomer - no credentials"} <= names
     assert int(junit.get("tests")) >= 50
 
 

@@ -116,15 +116,16 @@ def test_get_customer_of_an_unregistered_number_is_a_fault(lms):
     assert soap_fault(exc) == "Client.CustomerNotRegistered"
 
 
-@pytest.mark.parametrize("headers, code", [
-    ({}, "Client.AuthenticationFailed"),
-    (basic("test-bank", "wrong"), "Client.AuthenticationFailed"),
-    (basic("nobody", "x"), "Client.AuthenticationFailed"),
+@pytest.mark.parametrize("headers, status", [
+    ({}, 401),  # no credentials at all: the Basic challenge, the fault as its body
+    (basic("test-bank", "wrong"), 500),
+    (basic("nobody", "x"), 500),
 ])
-def test_missing_or_wrong_credentials(lms, headers, code):
+def test_missing_or_wrong_credentials(lms, headers, status):
     lms.credentials("bank")
     response = post(lms.url, envelope("GetCustomer", "<tns:customerNumber>1</tns:customerNumber>"), headers)
-    assert response.status_code == 500 and faultcode(response) == code
+    assert response.status_code == status and faultcode(response) == "Client.AuthenticationFailed"
+    assert ("WWW-Authenticate" in response.headers) == (status == 401)
 
 
 def test_wrong_ws_security_password(lms):

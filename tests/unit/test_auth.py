@@ -1,5 +1,6 @@
-"""Who is calling (services/auth.py): HTTP Basic, WS-Security UsernameToken with wsu:Timestamp,
-the credential cache, and the contract's role table."""
+"""Who is calling (services/auth.py): HTTP Basic, WS-Security UsernameToken with its Created and
+Nonce and the wsu:Timestamp, the credential cache, the dummy hash for unknown clients, and the
+contract's role table. (The Nonce's replay cache is tested in test_gateway.py.)"""
 from __future__ import annotations
 
 import base64
@@ -13,6 +14,7 @@ from lms_soap.lending import errors
 from lms_soap.lending.api_clients import add_client, revoke_client
 from lms_soap.lending.model import Role
 from lms_soap.services.auth import (
+    BASE64_BINARY,
     PASSWORD_TEXT,
     WSSE,
     WSU,
@@ -24,12 +26,14 @@ from lms_soap.services.auth import (
     wsse_credentials,
 )
 
+from .fakes import secret_box
 from .world import World
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 PASSWORD_DIGEST = PASSWORD_TEXT.replace("#PasswordText", "#PasswordDigest")
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
 MAX_AGE = 300
+SKEW = 60
 
 
 def basic(raw: bytes) -> str:
@@ -62,7 +66,8 @@ def test_malformed_basic_credentials_are_refused(header):
 
 # --- WS-Security --------------------------------------------------------------------------
 def header(username="esb", password="s3cret", password_type=PASSWORD_TEXT, created=None, expires=None,
-           token=True, security=True) -> etree._Element:
+           token=True, security=True, nonce=None, token_created=None,
+           nonce_encoding=BASE64_BINARY) -> etree._Element:
     head = etree.Element(f"{{{SOAP_ENV}}}Header")
     if not security:
         return head
@@ -82,6 +87,13 @@ def header(username="esb", password="s3cret", password_type=PASSWORD_TEXT, creat
             el.text = password
             if password_type is not None:
                 el.set("Type", password_type)
+        if nonce is not None:
+            el = etree.SubElement(tok, f"{{{WSSE}}}Nonce")
+            el.text = nonce
+            if nonce_encoding is not None:
+                el.set("EncodingType", nonce_encoding)
+        if token_created is not None:
+            etree.SubElement(tok, f"{{{WSU}}}Created").text = token_created
     return head
 
 
@@ -90,7 +102,7 @@ def iso(moment: datetime) -> str:
 
 
 def read(head) -> Credentials | None:
-    return wsse_credentials(head, NOW, MAX_AGE)
+    return wsse_credentials(head, NOW, MAX_AGE, SKEW)
 
 
 def test_a_password_text_username_token_is_read():
@@ -103,8 +115,15 @@ def test_no_header_or_no_security_means_no_wsse_credentials():
     assert read(header(security=False)) is None
 
 
+def test_a_security_header_with_only_a_timestamp_gives_no_wsse_credentials():
+    """HTTP Basic then identifies the caller (the gateway's tests send both)."""
+    assert read(header(token=False, created=iso(NOW))) is None
+    with pytest.raises(errors.AuthenticationFailed, match="stale"):  # the Timestamp still counts
+        read(header(token=False, created=iso(NOW - timedelta(days=1))))
+
+
 @pytest.mark.parametrize("broken", [dict(password=None), dict(username=None), dict(username="  "),
-                                    dict(token=False), dict(password_type=PASSWORD_DIGEST)])
+                                    dict(password_type=PASSWORD_DIGEST)])
 def test_incomplete_or_digest_tokens_are_refused(broken):
     with pytest.raises(errors.AuthenticationFailed):
         read(header(**broken))
@@ -114,6 +133,7 @@ def test_incomplete_or_digest_tokens_are_refused(broken):
     (iso(NOW - timedelta(seconds=10)), iso(NOW + timedelta(minutes=5))),
     (iso(NOW - timedelta(seconds=299)), None),
     (iso(NOW + timedelta(seconds=30)), None),  # a little clock skew
+    (iso(NOW + timedelta(seconds=SKEW)), None),  # at the skew
     ("2024-03-01T11:59:00+03:00", None),  # an offset other than Z, one minute ago
     ("2024-03-01T08:59:30", None),  # no zone: read as UTC
 ])
@@ -125,6 +145,7 @@ def test_a_fresh_timestamp_is_accepted(created, expires):
     (iso(NOW - timedelta(seconds=301)), None),  # stale
     (iso(NOW - timedelta(days=1)), iso(NOW + timedelta(days=1))),  # stale, whatever Expires says
     (iso(NOW + timedelta(seconds=301)), None),  # from the future
+    (iso(NOW + timedelta(seconds=SKEW + 1)), None),  # ahead by more than the skew
     (iso(NOW - timedelta(seconds=10)), iso(NOW - timedelta(seconds=1))),  # expired
 ])
 def test_a_stale_future_or_expired_timestamp_is_refused(created, expires):
@@ -140,6 +161,55 @@ def test_an_unreadable_timestamp_is_refused(created, expires):
         assert head.find(f"{{{WSSE}}}Security/{{{WSU}}}Timestamp") is not None
     with pytest.raises(errors.AuthenticationFailed, match="not readable"):
         read(head)
+
+
+# --- the UsernameToken's own Created and Nonce (as WSS4J checks them) ---------------------------
+NONCE = b"\x00\x01 sixteen bytes!"
+NONCE_B64 = base64.b64encode(NONCE).decode()
+
+
+@pytest.mark.parametrize("offset", [-MAX_AGE + 1, 0, SKEW - 1])
+def test_a_token_created_within_the_window_is_accepted(offset):
+    credentials = read(header(token_created=iso(NOW + timedelta(seconds=offset)), nonce=NONCE_B64))
+    assert credentials.username == "esb" and credentials.nonce == NONCE
+
+
+@pytest.mark.parametrize("offset", [-MAX_AGE - 1, -86400, SKEW + 1])
+def test_a_token_created_too_long_ago_or_too_far_ahead_is_refused(offset):
+    """Today's main ignores the token's Created: an envelope captured a day ago still passes."""
+    with pytest.raises(errors.AuthenticationFailed, match="Created is stale"):
+        read(header(token_created=iso(NOW + timedelta(seconds=offset)), nonce=NONCE_B64))
+    with pytest.raises(errors.AuthenticationFailed, match="Created is stale"):  # with no Nonce too
+        read(header(token_created=iso(NOW + timedelta(seconds=offset))))
+
+
+def test_a_nonce_without_created_is_refused():
+    """Its replay window could not be bounded (WSS4J refuses it likewise)."""
+    with pytest.raises(errors.AuthenticationFailed, match="needs a wsu:Created"):
+        read(header(nonce=NONCE_B64))
+
+
+def test_a_token_with_neither_nonce_nor_created_is_still_accepted():
+    """What zeep's and suds' PasswordText UsernameToken send: like Basic, no replay check."""
+    assert read(header()).nonce is None
+
+
+def test_the_nonce_is_decoded_whatever_its_line_breaks():
+    spelled = NONCE_B64[:8] + "\n  " + NONCE_B64[8:]
+    assert read(header(nonce=spelled, token_created=iso(NOW))).nonce == NONCE
+    assert read(header(nonce=NONCE_B64, token_created=iso(NOW), nonce_encoding=None)).nonce == NONCE
+
+
+@pytest.mark.parametrize("nonce, encoding", [("!!not base64!!", BASE64_BINARY), ("", BASE64_BINARY),
+                                             (NONCE.hex(), "urn:example#HexBinary")])
+def test_a_nonce_that_cannot_be_read_is_refused(nonce, encoding):
+    with pytest.raises(errors.AuthenticationFailed, match="Nonce"):
+        read(header(nonce=nonce, token_created=iso(NOW), nonce_encoding=encoding))
+
+
+def test_an_unreadable_token_created_is_refused():
+    with pytest.raises(errors.AuthenticationFailed, match="not readable"):
+        read(header(token_created="an hour ago", nonce=NONCE_B64))
 
 
 # --- Authenticator ------------------------------------------------------------------------
@@ -188,6 +258,46 @@ def test_a_revoked_client_is_refused_once_the_ttl_has_passed(world_with_client):
     time.sleep(0.06)
     with pytest.raises(errors.AuthenticationFailed):
         auth.verify(credentials)
+
+
+class CountingBox:
+    """The real SecretBox, recording which stored hashes it was asked to verify against."""
+
+    def __init__(self, box):
+        self.box = box
+        self.verified: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.box, name)
+
+    def verify_secret(self, secret: str, stored_hash: str) -> bool:
+        self.verified.append(stored_hash)
+        return self.box.verify_secret(secret, stored_hash)
+
+
+def test_unknown_and_revoked_clients_cost_a_hash_check_like_a_wrong_secret(world_with_client):
+    """Today's main answers an unknown username without hashing: its answer is faster, telling
+    which usernames exist. Each refusal now checks a hash (a dummy one when there is no client)."""
+    world, credentials = world_with_client
+    box = CountingBox(world.box)
+    auth = Authenticator(CountingUowFactory(world), box, ttl=60.0)
+    with pytest.raises(errors.AuthenticationFailed):
+        auth.verify(Credentials("esb", "a-wrong-secret", "basic"))
+    with pytest.raises(errors.AuthenticationFailed):
+        auth.verify(Credentials("nobody", credentials.password, "basic"))
+    revoke_client("esb", world.uow, world.clock)
+    with pytest.raises(errors.AuthenticationFailed):
+        auth.verify(credentials)
+    assert len(box.verified) == 3
+    assert box.verified[1] == box.verified[2] == world.box.dummy_hash()
+    assert box.verified[0] != world.box.dummy_hash()
+
+
+def test_the_dummy_hash_is_a_real_hash_that_no_secret_matches():
+    box = secret_box()
+    scheme, salt, digest = box.dummy_hash().split("$")
+    assert scheme == "hmac-sha256" and salt and len(digest) == 64
+    assert not box.verify_secret("", box.dummy_hash())
 
 
 # --- authorize(): the contract's table ------------------------------------------------------

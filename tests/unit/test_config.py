@@ -105,3 +105,11 @@ def test_without_a_mapping_the_process_environment_is_read(monkeypatch):
 def test_every_setting_has_a_documented_variable():
     names = [name for name, _ in config.env_documentation()]
     assert len(names) == len(set(names)) and "REDIS_URL" in names and "LOAN_MAX_AMOUNT" in names
+
+
+def test_ws_security_windows_and_the_former_name_of_the_max_age():
+    s = load_settings({})
+    assert (s.wsse_max_age, s.wsse_clock_skew, s.max_drain_bytes) == (300, 60, 2 * 1024 * 1024)
+    assert load_settings({"WSSE_TIMESTAMP_MAX_AGE": "120"}).wsse_max_age == 120  # deprecated alias
+    assert load_settings({"WSSE_MAX_AGE": "90", "WSSE_TIMESTAMP_MAX_AGE": "120"}).wsse_max_age == 90
+    assert load_settings({"WSSE_CLOCK_SKEW": "5"}).wsse_clock_skew == 5
