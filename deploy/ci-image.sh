@@ -46,6 +46,24 @@ if [ ! -x "$DOCKER" ] || ! command -v dockerd debootstrap docker-compose >/dev/n
     || skip "apt-get could not install docker.io debootstrap docker-compose"
 fi
 
+# --- the Debian root file system of the stand-in base (no dockerd needed; cached) ---------------
+mkdir -p "$CACHE_DIR"
+ROOTFS_TAR="$CACHE_DIR/bookworm-minbase-$(echo "$PACKAGES" | md5sum | cut -c1-8).tar"
+if [ ! -s "$ROOTFS_TAR" ]; then
+  say "debootstrap bookworm (minbase + $PACKAGES), cached in $ROOTFS_TAR"
+  rootfs=$(mktemp -d /tmp/lms-ci-rootfs.XXXXXX)
+  trap 'rm -rf "$rootfs" "$ROOTFS_TAR.$$.part"' EXIT
+  debootstrap --variant=minbase --include="$PACKAGES" bookworm "$rootfs" >"$rootfs.log" 2>&1 \
+    || { tail -5 "$rootfs.log"; rm -f "$rootfs.log"; fail "debootstrap"; }
+  rm -f "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -cf "$ROOTFS_TAR.$$.part" . && mv "$ROOTFS_TAR.$$.part" "$ROOTFS_TAR"
+  rm -rf "$rootfs"
+  trap - EXIT
+  say "root file system ready ($(elapsed))"
+fi
+# .ci/run prepares the packages and the tarball while the tests run, then runs the check.
+[ "${1:-}" = --prepare ] && exit 0
+
 # --- 2. a private dockerd -------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/lms-ci-image.XXXXXX)
 export DOCKER_HOST="unix://$WORK/docker.sock"
@@ -90,16 +108,6 @@ done
 "$DOCKER" info >/dev/null 2>&1 || skip "dockerd did not answer within 60 s: $(tail -1 "$WORK/dockerd.log")"
 
 # --- 3. the stand-in base, then the project's image --------------------------------------------
-mkdir -p "$CACHE_DIR"
-ROOTFS_TAR="$CACHE_DIR/bookworm-minbase-$(echo "$PACKAGES" | md5sum | cut -c1-8).tar"
-if [ ! -s "$ROOTFS_TAR" ]; then
-  say "debootstrap bookworm (minbase + $PACKAGES), cached in $ROOTFS_TAR"
-  debootstrap --variant=minbase --include="$PACKAGES" bookworm "$WORK/rootfs" >"$WORK/debootstrap.log" 2>&1 \
-    || { tail -5 "$WORK/debootstrap.log"; fail "debootstrap"; }
-  rm -rf "$WORK"/rootfs/var/cache/apt/archives/*.deb "$WORK"/rootfs/var/lib/apt/lists/*
-  tar -C "$WORK/rootfs" -cf "$ROOTFS_TAR.part" . && mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
-  rm -rf "$WORK/rootfs"
-fi
 "$DOCKER" import "$ROOTFS_TAR" "$ROOTFS_IMAGE" >/dev/null
 mkdir -p "$WORK/base"
 cp /etc/ssl/certs/ca-certificates.crt "$WORK/base/"
