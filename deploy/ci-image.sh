@@ -55,7 +55,7 @@ if [ ! -s "$ROOTFS_TAR" ]; then
   trap 'rm -rf "$rootfs" "$ROOTFS_TAR.$$.part"' EXIT
   debootstrap --variant=minbase --include="$PACKAGES" bookworm "$rootfs" >"$rootfs.log" 2>&1 \
     || { tail -5 "$rootfs.log"; rm -f "$rootfs.log"; fail "debootstrap"; }
-  rm -f "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  rm -rf "$rootfs.log" "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -cf "$ROOTFS_TAR.$$.part" . && mv "$ROOTFS_TAR.$$.part" "$ROOTFS_TAR"
   rm -rf "$rootfs"
   trap - EXIT
