@@ -1,6 +1,8 @@
-# syntax=docker/dockerfile:1
 # lms-soap: the LMS (gunicorn), the worker and the simulators all run from this one image.
-#   docker build -t lms-soap .
+#   DOCKER_BUILDKIT=1 docker build -t lms-soap .
+# No `# syntax=` line: BuildKit would pull that frontend from a registry; the frontend built into
+# Docker >= 20.10 reads this file (RUN --mount included). Another base with Python 3.11 and pip on
+# the PATH: --build-arg PYTHON_IMAGE=... (deploy/ci-image.sh makes one from Debian without a registry).
 #   docker run --rm -p 127.0.0.1:8000:8000 -e DATABASE_URL=... -e REDIS_URL=... -e LMS_SECRET_KEY=... lms-soap
 # The default command is `lms-soap serve` (gunicorn lms_soap.wsgi:application on 0.0.0.0:8000);
 # `lms-soap worker`, `lms-soap db upgrade`, `lms-soap simulate cbs|scoring --host 0.0.0.0` are
@@ -18,10 +20,16 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml setup.cfg README.md ./
+COPY pyproject.toml setup.cfg README.md requirements.lock ./
 COPY lms_soap/ lms_soap/
 COPY jobs/ jobs/
-RUN pip wheel --wheel-dir /wheels .
+# The package index pip uses in this stage, when not its default: pass the host's, e.g.
+# --build-arg PIP_INDEX_URL="$(pip config get global.index-url)" (deploy/ci-image.sh does).
+# An ARG that is not passed is not set in the environment, so pip's default applies.
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+# The dependencies at the versions of requirements.lock (the audited set), so rebuilds agree.
+RUN pip wheel --wheel-dir /wheels --constraint requirements.lock .
 
 # --- runtime: no compiler, no pip cache, not root -----------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
