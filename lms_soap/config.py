@@ -8,10 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from pathlib import Path
 from typing import Mapping
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Default SQLite file used when DATABASE_URL is not set (the embedded default).
 DEFAULT_DATABASE_URL = "sqlite:///lms.db"
@@ -46,6 +43,20 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected 0 or more")
+    return value
+
+
 def _amount(raw: str) -> Decimal:
     value = Decimal(raw.strip())
     if not value.is_finite():
@@ -71,6 +82,9 @@ class Settings:
     db_pool_max_overflow: int = _env("DB_POOL_MAX_OVERFLOW", 4, int)
     #: DB_CONNECT_TIMEOUT: seconds to wait for a database connection.
     db_connect_timeout: int = _env("DB_CONNECT_TIMEOUT", 5, int)
+    #: DB_STATEMENT_TIMEOUT: milliseconds a PostgreSQL statement may run before the server cancels
+    #: it (libpq startup option statement_timeout; 0 disables). Behind PgBouncer, see the README.
+    db_statement_timeout: int = _env("DB_STATEMENT_TIMEOUT", 30000, _non_negative_int)
     #: REDIS_URL: the job queue. Empty means "no queue": loans wait for the reconciler.
     redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str, empty_is_default=False)
     #: REDIS_TIMEOUT: seconds for Redis connect and socket operations.
@@ -79,6 +93,9 @@ class Settings:
     public_url: str = _env("LMS_PUBLIC_URL", DEFAULT_PUBLIC_URL, lambda v: v.rstrip("/"))
     #: LMS_SECRET_KEY: keys the API-secret hashes and encrypts the scoring engine's token at rest.
     secret_key: str = _env("LMS_SECRET_KEY", DEV_SECRET_KEY, str)
+    #: LMS_ALLOW_DEV_KEY: 1 lets the server, the worker and `lms-soap clients add` run on the
+    #: committed development LMS_SECRET_KEY (local experiments only); otherwise they refuse to start.
+    allow_dev_key: bool = _env("LMS_ALLOW_DEV_KEY", False, _bool)
     #: LOG_LEVEL: DEBUG, INFO, WARNING, ERROR.
     log_level: str = _env("LOG_LEVEL", "INFO", str.upper)
 
@@ -114,8 +131,12 @@ class Settings:
     #: CBS_CONNECT_TIMEOUT / CBS_READ_TIMEOUT: seconds.
     cbs_connect_timeout: float = _env("CBS_CONNECT_TIMEOUT", 2.0, float)
     cbs_read_timeout: float = _env("CBS_READ_TIMEOUT", 10.0, float)
+    #: CBS_CALL_DEADLINE: seconds one CBS call may take in all (connect, send, every read), however
+    #: the CBS drips its answer; past it the call fails with Server.CoreBankingUnavailable.
+    cbs_call_deadline: float = _env("CBS_CALL_DEADLINE", 15.0, _positive_float)
     #: CBS_WSDL_DIR: folder holding the bank's verbatim WSDLs (customerWsdl.wsdl, transactionWsdl.wsdl).
-    cbs_wsdl_dir: str = _env("CBS_WSDL_DIR", str(REPO_ROOT / "wsdl" / "cbs"), str)
+    #: Empty: the copies shipped inside the package (lms_soap/resources/cbs/).
+    cbs_wsdl_dir: str = _env("CBS_WSDL_DIR", "", str)
 
     # --- scoring engine ------------------------------------------------------------------
     #: SCORING_BASE_URL: base URL of the scoring engine's REST API.
@@ -123,6 +144,9 @@ class Settings:
     #: SCORING_CONNECT_TIMEOUT / SCORING_READ_TIMEOUT: seconds.
     scoring_connect_timeout: float = _env("SCORING_CONNECT_TIMEOUT", 2.0, float)
     scoring_read_timeout: float = _env("SCORING_READ_TIMEOUT", 10.0, float)
+    #: SCORING_CALL_DEADLINE: seconds one call to the scoring engine may take in all (connect, send,
+    #: every read); past it the call fails and the scoring job retries it. Not SCORING_DEADLINE.
+    scoring_call_deadline: float = _env("SCORING_CALL_DEADLINE", 15.0, _positive_float)
     #: SCORING_CLIENT_NAME: the name the LMS registers under with createClient.
     scoring_client_name: str = _env("SCORING_CLIENT_NAME", "lms-soap", str)
     #: SCORING_TRANSACTIONS_URL: URL given to the engine for transaction data
