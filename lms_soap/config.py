@@ -13,7 +13,10 @@ from typing import Mapping
 #: Default SQLite file used when DATABASE_URL is not set (the embedded default).
 DEFAULT_DATABASE_URL = "sqlite:///lms.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-#: A development-only key. Production must set LMS_SECRET_KEY (the CLI warns when it is not).
+#: A development-only key, committed here for all to read: whatever is keyed or encrypted with it
+#: (API-secret hashes, the scoring engine's token) is open to anyone with the database. The server,
+#: the worker and the commands that store secrets refuse it (require_production_key) unless
+#: LMS_ALLOW_DEV_KEY=1; the sandbox generates a key of its own.
 DEV_SECRET_KEY = "lms-dev-only-secret-key-change-me"
 
 
@@ -204,6 +207,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if settings.loan_min_amount > settings.loan_max_amount:
         raise ConfigError("LOAN_MIN_AMOUNT is above LOAN_MAX_AMOUNT")
     return settings
+
+
+def require_production_key(settings: Settings, what: str) -> None:
+    """Refuse to run `what` (the WSGI app, serve, the worker, a command storing secrets) on the
+    committed development LMS_SECRET_KEY, unless LMS_ALLOW_DEV_KEY=1 says it is an experiment.
+    The one place of this check; create_app does not make it, so tests build apps freely."""
+    if settings.secret_key == DEV_SECRET_KEY and not settings.allow_dev_key:
+        raise ConfigError(
+            f"{what} refuses to start: LMS_SECRET_KEY is not set, or is the development key committed "
+            "in lms_soap/config.py, which anyone can read. Set LMS_SECRET_KEY to a long random secret "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), kept across restarts; "
+            "for a local experiment only, set LMS_ALLOW_DEV_KEY=1.")
 
 
 def env_documentation() -> list[tuple[str, object]]:
