@@ -8,6 +8,7 @@ Dependencies come from PyPI through pip's cache (CI reaches PyPI); the wheel its
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,8 +55,16 @@ def test_a_wheel_installed_outside_the_checkout_runs_the_sandbox_and_the_demo(tm
     work.mkdir()
     env = _clean_env(home)
 
+    # Built from a copy of what the Dockerfile's builder copies (no wsdl/ beside it): pip builds in
+    # the source tree, and a stale build/ in the checkout could slip removed files into the wheel.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.cfg", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("lms_soap", "jobs"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"),
-          str(ROOT)], env=env, cwd=work, timeout=INSTALL_TIMEOUT)
+          str(source)], env=env, cwd=work, timeout=INSTALL_TIMEOUT)
     wheel = next((tmp_path / "dist").glob("lms_soap-*.whl"))
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], env=env, cwd=work, timeout=120)
