@@ -1,8 +1,9 @@
 """The Core Banking System adapter: the `CoreBanking` port over the bank's two SOAP services (zeep).
 
 Both zeep clients are built once per process, from the bank's verbatim WSDLs shipped in the
-package (lms_soap/resources/cbs/; local files: nothing is fetched over the network), with the endpoints taken from configuration because the
-WSDLs' soap:address is a placeholder. They share one pooled requests.Session and one Transport.
+package (lms_soap/resources/cbs/; local files: nothing is fetched over the network), with the
+endpoints taken from configuration because the WSDLs' soap:address is a placeholder. They share
+one pooled session (clients/deadline.py: CBS_CALL_DEADLINE bounds each call) and one Transport.
 
 Every failure (SOAP fault, HTTP error, connection error, timeout, unreadable reply) becomes
 errors.CoreBankingUnavailable, except "customer unknown": a SOAP fault whose faultstring says

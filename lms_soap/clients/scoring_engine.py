@@ -2,9 +2,9 @@
 
 One pooled `requests.Session` per process (built by the composition root, never at import time),
 every call with an explicit (connect, read) timeout, a total deadline (clients/deadline.py: an
-engine dripping its answer cannot hold a job past SCORING_CALL_DEADLINE) and no automatic retries: the scoring jobs own
-the retry policy (capped, with back-off, counted in the database), so a retry here would hide
-attempts from it and multiply the load on a struggling engine.
+engine dripping its answer cannot hold a job past SCORING_CALL_DEADLINE) and no automatic
+retries: the scoring jobs own the retry policy (capped, with back-off, counted in the database),
+so a retry here would hide attempts from it and multiply the load on a struggling engine.
 
 Error messages name the operation and the HTTP status only. They never carry the client token,
 the score token (it is part of the queryScore URL, so request URLs are left out too) or the

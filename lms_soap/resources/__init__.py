@@ -21,5 +21,5 @@ def cbs_wsdl_dir() -> Path:
     import is refused here rather than surfacing later as a confusing zeep error."""
     folder = files(__package__) / "cbs"
     if not isinstance(folder, Path):
-        raise RuntimeError(f"lms_soap is installed as an archive ({folder}); install it unpacked (pip install)")
+        raise RuntimeError(f"lms_soap is imported from an archive ({folder}): install it with pip")
     return folder

@@ -64,7 +64,8 @@ def test_the_server_refuses_the_development_key_unless_allowed(db, command):
 
 def test_the_worker_refuses_the_development_key_unless_allowed(db, flushed_redis):
     _assert_refused([*CLI, "worker", "--burst"], _env(db, flushed_redis))
-    allowed = subprocess.run([*CLI, "worker", "--burst"], cwd=ROOT, env=_env(db, flushed_redis, LMS_ALLOW_DEV_KEY="1"),
+    allowed = subprocess.run([*CLI, "worker", "--burst"], cwd=ROOT,
+                             env=_env(db, flushed_redis, LMS_ALLOW_DEV_KEY="1"),
                              capture_output=True, text=True, timeout=REFUSAL_TIMEOUT)
     assert allowed.returncode == 0, allowed.stderr
 
