@@ -37,7 +37,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CBS_WSDL_DIR=/app/wsdl/cbs \
     LMS_BIND=0.0.0.0:8000
 RUN groupadd --system --gid 10001 lms \
     && useradd --system --uid 10001 --gid lms --home-dir /app --no-create-home --shell /usr/sbin/nologin lms
@@ -45,8 +44,7 @@ WORKDIR /app
 # The wheels are mounted from the builder for this one step, so they add no layer to the image.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --find-links=/wheels lms-soap
-# The bank's two WSDLs (read at start-up, CBS_WSDL_DIR) and the published lms.wsdl, read-only.
-COPY wsdl/ /app/wsdl/
+# The bank's two WSDLs and the migrations ship inside the wheel (package data): no wsdl/ copy.
 USER lms
 EXPOSE 8000
 # No curl in slim images: Python's urllib probes /healthz on the port of LMS_BIND.

@@ -7,10 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from lms_soap.config import DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, REPO_ROOT, environ_for, load_settings
+from lms_soap.config import (DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, ConfigError, environ_for, load_settings,
+                             require_production_key)
 from lms_soap.logs import configure_logging
 
-DEFAULT_WSDL_PATH = REPO_ROOT / "wsdl" / "lms.wsdl"
+#: Where `lms-soap wsdl export` writes: the committed file, relative to the current directory (the
+#: root of a checkout). Never relative to the installed package: that is site-packages.
+DEFAULT_WSDL_PATH = Path("wsdl") / "lms.wsdl"
 
 
 def _container(settings=None):
@@ -138,7 +141,12 @@ def cmd_wsdl(a) -> int:
     if a.output == "-":
         sys.stdout.buffer.write(wsdl)
     else:
-        Path(a.output).write_bytes(wsdl)
+        output = Path(a.output)
+        if not output.parent.is_dir():
+            print(f"error: no folder {output.parent}/ here: run from the root of a checkout, or give "
+                  "--output FILE (- for standard output)", file=sys.stderr)
+            return 2
+        output.write_bytes(wsdl)
         print(f"wrote {a.output} (soap:address {soap_url})")
     return 0
 
@@ -236,14 +244,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Commands that serve, run jobs or store secrets keyed by LMS_SECRET_KEY: never on the committed key.
+KEYED_COMMANDS = {("serve", None): "lms-soap serve", ("worker", None): "lms-soap worker",
+                  ("clients", "add"): "lms-soap clients add",
+                  ("scoring", "register"): "lms-soap scoring register"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    if settings.secret_key == DEV_SECRET_KEY and args.command in ("serve", "worker"):
-        print("warning: LMS_SECRET_KEY is the development key; set your own in production",
-              file=sys.stderr)
-    return args.func(args) or 0
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        keyed = KEYED_COMMANDS.get((args.command, getattr(args, "action", None)))
+        if keyed:
+            require_production_key(settings, keyed)
+            if settings.secret_key == DEV_SECRET_KEY:
+                print(f"warning: {keyed} runs on the development LMS_SECRET_KEY (LMS_ALLOW_DEV_KEY=1)",
+                      file=sys.stderr)
+        return args.func(args) or 0
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

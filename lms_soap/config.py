@@ -8,15 +8,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from pathlib import Path
 from typing import Mapping
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Default SQLite file used when DATABASE_URL is not set (the embedded default).
 DEFAULT_DATABASE_URL = "sqlite:///lms.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-#: A development-only key. Production must set LMS_SECRET_KEY (the CLI warns when it is not).
+#: A development-only key, committed here for all to read: whatever is keyed or encrypted with it
+#: (API-secret hashes, the scoring engine's token) is open to anyone with the database. The server,
+#: the worker and the commands that store secrets refuse it (require_production_key) unless
+#: LMS_ALLOW_DEV_KEY=1; the sandbox generates a key of its own.
 DEV_SECRET_KEY = "lms-dev-only-secret-key-change-me"
 
 
@@ -55,6 +55,20 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected 0 or more")
+    return value
+
+
 def _amount(raw: str) -> Decimal:
     value = Decimal(raw.strip())
     if not value.is_finite():
@@ -82,6 +96,9 @@ class Settings:
     db_pool_max_overflow: int = _env("DB_POOL_MAX_OVERFLOW", 4, int)
     #: DB_CONNECT_TIMEOUT: seconds to wait for a database connection.
     db_connect_timeout: int = _env("DB_CONNECT_TIMEOUT", 5, int)
+    #: DB_STATEMENT_TIMEOUT: milliseconds a PostgreSQL statement may run before the server cancels
+    #: it (libpq startup option statement_timeout; 0 disables). Behind PgBouncer, see the README.
+    db_statement_timeout: int = _env("DB_STATEMENT_TIMEOUT", 30000, _non_negative_int)
     #: REDIS_URL: the job queue. Empty means "no queue": `lms-soap worker` then takes the scoring
     #: steps straight from the database, polling every WORKER_POLL_INTERVAL seconds.
     redis_url: str = _env("REDIS_URL", "redis://127.0.0.1:6379/0", str, empty_is_default=False)
@@ -97,6 +114,9 @@ class Settings:
     public_url: str = _env("LMS_PUBLIC_URL", DEFAULT_PUBLIC_URL, lambda v: v.rstrip("/"))
     #: LMS_SECRET_KEY: keys the API-secret hashes and encrypts the scoring engine's token at rest.
     secret_key: str = _env("LMS_SECRET_KEY", DEV_SECRET_KEY, str)
+    #: LMS_ALLOW_DEV_KEY: 1 lets the server, the worker and `lms-soap clients add` run on the
+    #: committed development LMS_SECRET_KEY (local experiments only); otherwise they refuse to start.
+    allow_dev_key: bool = _env("LMS_ALLOW_DEV_KEY", False, _bool)
     #: LOG_LEVEL: DEBUG, INFO, WARNING, ERROR.
     log_level: str = _env("LOG_LEVEL", "INFO", str.upper)
 
@@ -154,8 +174,12 @@ class Settings:
     #: CBS_CONNECT_TIMEOUT / CBS_READ_TIMEOUT: seconds.
     cbs_connect_timeout: float = _env("CBS_CONNECT_TIMEOUT", 2.0, float)
     cbs_read_timeout: float = _env("CBS_READ_TIMEOUT", 10.0, float)
+    #: CBS_CALL_DEADLINE: seconds one CBS call may take in all (connect, send, every read), however
+    #: the CBS drips its answer; past it the call fails with Server.CoreBankingUnavailable.
+    cbs_call_deadline: float = _env("CBS_CALL_DEADLINE", 15.0, _positive_float)
     #: CBS_WSDL_DIR: folder holding the bank's verbatim WSDLs (customerWsdl.wsdl, transactionWsdl.wsdl).
-    cbs_wsdl_dir: str = _env("CBS_WSDL_DIR", str(REPO_ROOT / "wsdl" / "cbs"), str)
+    #: Empty: the copies shipped inside the package (lms_soap/resources/cbs/).
+    cbs_wsdl_dir: str = _env("CBS_WSDL_DIR", "", str)
 
     # --- scoring engine ------------------------------------------------------------------
     #: SCORING_BASE_URL: base URL of the scoring engine's REST API.
@@ -163,6 +187,9 @@ class Settings:
     #: SCORING_CONNECT_TIMEOUT / SCORING_READ_TIMEOUT: seconds.
     scoring_connect_timeout: float = _env("SCORING_CONNECT_TIMEOUT", 2.0, float)
     scoring_read_timeout: float = _env("SCORING_READ_TIMEOUT", 10.0, float)
+    #: SCORING_CALL_DEADLINE: seconds one call to the scoring engine may take in all (connect, send,
+    #: every read); past it the call fails and the scoring job retries it. Not SCORING_DEADLINE.
+    scoring_call_deadline: float = _env("SCORING_CALL_DEADLINE", 15.0, _positive_float)
     #: SCORING_CLIENT_NAME: the name the LMS registers under with createClient.
     scoring_client_name: str = _env("SCORING_CLIENT_NAME", "lms-soap", str)
     #: SCORING_TRANSACTIONS_URL: URL given to the engine for transaction data
@@ -247,6 +274,18 @@ def environ_for(**values) -> dict[str, str]:
     field values, e.g. environ_for(serve_bind="127.0.0.1:8001") == {"LMS_BIND": "127.0.0.1:8001"}."""
     names = {f.name: f.metadata["env"] for f in fields(Settings)}
     return {names[name]: str(value) for name, value in values.items() if value is not None}
+
+
+def require_production_key(settings: Settings, what: str) -> None:
+    """Refuse to run `what` (the WSGI app, serve, the worker, a command storing secrets) on the
+    committed development LMS_SECRET_KEY, unless LMS_ALLOW_DEV_KEY=1 says it is an experiment.
+    The one place of this check; create_app does not make it, so tests build apps freely."""
+    if settings.secret_key == DEV_SECRET_KEY and not settings.allow_dev_key:
+        raise ConfigError(
+            f"{what} refuses to start: LMS_SECRET_KEY is not set, or is the development key committed "
+            "in lms_soap/config.py, which anyone can read. Set LMS_SECRET_KEY to a long random secret "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), kept across restarts; "
+            "for a local experiment only, set LMS_ALLOW_DEV_KEY=1.")
 
 
 def env_documentation() -> list[tuple[str, object]]:

@@ -77,10 +77,16 @@ def scoring_sim():
         yield SimpleNamespace(url=url, app=app)
 
 
+#: The LMS_SECRET_KEY of tests: not the committed development key, which the server, the worker and
+#: `lms-soap clients add` refuse (tests/e2e/test_production_key.py).
+TEST_SECRET_KEY = "lms-test-secret-key-not-for-production"
+
+
 def make_settings(database_url: str, redis_url: str = "", **overrides) -> Settings:
-    """Test settings: fast scoring back-off, loopback everything."""
+    """Test settings: fast scoring back-off, loopback everything, a test secret key."""
     base = load_settings({
         "DATABASE_URL": database_url,
+        "LMS_SECRET_KEY": TEST_SECRET_KEY,
         "REDIS_URL": redis_url,
         "SCORING_BACKOFF_BASE": "0.05",
         "SCORING_BACKOFF_MAX": "0.2",

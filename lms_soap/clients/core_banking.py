@@ -1,8 +1,9 @@
 """The Core Banking System adapter: the `CoreBanking` port over the bank's two SOAP services (zeep).
 
-Both zeep clients are built once per process, from the verbatim WSDLs in wsdl/cbs/ (local files:
-nothing is fetched over the network), with the endpoints taken from configuration because the
-WSDLs' soap:address is a placeholder. They share one pooled requests.Session and one Transport.
+Both zeep clients are built once per process, from the bank's verbatim WSDLs shipped in the
+package (lms_soap/resources/cbs/; local files: nothing is fetched over the network), with the
+endpoints taken from configuration because the WSDLs' soap:address is a placeholder. They share
+one pooled session (clients/deadline.py: CBS_CALL_DEADLINE bounds each call) and one Transport.
 
 Every failure (SOAP fault, HTTP error, connection error, timeout, unreadable reply) becomes
 errors.CoreBankingUnavailable, except "customer unknown": a SOAP fault whose faultstring says
@@ -16,25 +17,24 @@ import math
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlparse
 
 import requests
 import zeep
 from lxml import etree
-from requests.adapters import HTTPAdapter
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 from zeep.wsse.utils import get_security_header
 
+from lms_soap.clients.deadline import DeadlineSession
 from lms_soap.clients.environment import settle_environment
+from lms_soap.config import Settings
 from lms_soap.lending.errors import CoreBankingUnavailable
 from lms_soap.lending.model import CENTS, KYC_INCOME_LIMIT, KYC_TEXT_LIMITS, KycRecord, KycStatus
-
-if TYPE_CHECKING:
-    from lms_soap.config import Settings
+from lms_soap.resources import cbs_wsdl_dir
 
 logger = logging.getLogger(__name__)
 
@@ -98,26 +98,29 @@ class _MustUnderstandUsernameToken(UsernameToken):
 class ZeepCoreBanking:
     """The CoreBanking port (lending/ports.py) over the CBS's Customer and Transactions services."""
 
-    def __init__(self, *, wsdl_dir: str | Path, customer_url: str, transactions_url: str,
+    def __init__(self, *, wsdl_dir: str | Path | None = None, customer_url: str, transactions_url: str,
                  username: str, password: str, auth_mode: str = "wsse",
                  connect_timeout: float, read_timeout: float,
+                 call_deadline: float = Settings.cbs_call_deadline,
                  session: requests.Session | None = None) -> None:
         """
-        :param wsdl_dir: folder of the bank's verbatim customerWsdl.wsdl and transactionWsdl.wsdl.
+        :param wsdl_dir: folder of the bank's verbatim customerWsdl.wsdl and transactionWsdl.wsdl
+            (default: the copies shipped in the package).
         :param customer_url: endpoint of the Customer (KYC) service; replaces the WSDL's address.
         :param transactions_url: endpoint of the Transactions service; likewise.
         :param username: the CBS user. :param password: its password (never logged).
         :param auth_mode: 'wsse' (WS-Security UsernameToken, PasswordText, mustUnderstand="1")
             or 'basic' (HTTP Basic on the session).
         :param connect_timeout: seconds to establish a connection.
-        :param read_timeout: seconds to wait for the reply once connected.
+        :param read_timeout: seconds to wait for each read of the reply once connected.
+        :param call_deadline: seconds one call may take in all, however the CBS drips its reply.
         :param session: a requests.Session to use instead of the pooled one built here (its
             `auth` is set in basic mode).
         """
         if auth_mode not in AUTH_MODES:
             raise ValueError(f"auth_mode must be one of {AUTH_MODES}, not {auth_mode!r}")
-        wsdl_dir = Path(wsdl_dir)
-        self._session = session if session is not None else _pooled_session()
+        wsdl_dir = Path(wsdl_dir) if wsdl_dir else cbs_wsdl_dir()
+        self._session = session if session is not None else _pooled_session(call_deadline)
         wsse = None
         if auth_mode == "wsse":
             wsse = _MustUnderstandUsernameToken(username, password)
@@ -148,11 +151,11 @@ class ZeepCoreBanking:
     @classmethod
     def from_settings(cls, settings: Settings) -> "ZeepCoreBanking":
         """Build from lms_soap.config.Settings (its cbs_* fields)."""
-        return cls(wsdl_dir=settings.cbs_wsdl_dir, customer_url=settings.cbs_customer_url,
+        return cls(wsdl_dir=settings.cbs_wsdl_dir or None, customer_url=settings.cbs_customer_url,
                    transactions_url=settings.cbs_transactions_url,
                    username=settings.cbs_username, password=settings.cbs_password,
                    auth_mode=settings.cbs_auth_mode, connect_timeout=settings.cbs_connect_timeout,
-                   read_timeout=settings.cbs_read_timeout)
+                   read_timeout=settings.cbs_read_timeout, call_deadline=settings.cbs_call_deadline)
 
     def close(self) -> None:
         """Release the pooled connections (at process shutdown)."""
@@ -205,13 +208,10 @@ class ZeepCoreBanking:
             customer_number=customer_number)
 
 
-def _pooled_session() -> requests.Session:
-    session = requests.Session()
-    # No automatic retries: a slow or failing CBS must surface within the configured timeout.
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=POOL_MAXSIZE, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+def _pooled_session(call_deadline: float) -> requests.Session:
+    # No automatic retries, and a total deadline per call: a slow, failing or dripping CBS must
+    # surface as CoreBankingUnavailable within CBS_CALL_DEADLINE, not hold a web thread.
+    return DeadlineSession(call_deadline, pool_connections=2, pool_maxsize=POOL_MAXSIZE)
 
 
 def _plain(value: Any) -> Any:

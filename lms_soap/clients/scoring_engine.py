@@ -1,9 +1,10 @@
 """The scoring engine over REST/JSON: the `ScoringEngine` port of lending.ports, with requests.
 
 One pooled `requests.Session` per process (built by the composition root, never at import time),
-every call with an explicit (connect, read) timeout and no automatic retries: the scoring jobs own
-the retry policy (capped, with back-off, counted in the database), so a retry here would hide
-attempts from it and multiply the load on a struggling engine.
+every call with an explicit (connect, read) timeout, a total deadline (clients/deadline.py: an
+engine dripping its answer cannot hold a job past SCORING_CALL_DEADLINE) and no automatic
+retries: the scoring jobs own the retry policy (capped, with back-off, counted in the database),
+so a retry here would hide attempts from it and multiply the load on a struggling engine.
 
 Error messages name the operation and the HTTP status only. They never carry the client token,
 the score token (it is part of the queryScore URL, so request URLs are left out too) or the
@@ -17,8 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from lms_soap.clients.deadline import DeadlineSession
 from lms_soap.clients.environment import settle_environment
 from lms_soap.config import Settings
 from lms_soap.lending.errors import ScoringEngineUnavailable
@@ -51,15 +52,13 @@ class HttpScoringEngine:
     (a Session shared by one process's threads, each call independent)."""
 
     def __init__(self, base_url: str, *, connect_timeout: float, read_timeout: float,
+                 call_deadline: float = Settings.scoring_call_deadline,
                  session: requests.Session | None = None, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         if session is None:
-            session = requests.Session()
-            # max_retries=0: no urllib3 retries of any kind (see the module docstring).
-            adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            # No urllib3 retries of any kind (see the module docstring); call_deadline seconds per call.
+            session = DeadlineSession(call_deadline, pool_connections=pool_size, pool_maxsize=pool_size)
             settle_environment(session, self.base_url)
         self.session = session
 
@@ -67,7 +66,8 @@ class HttpScoringEngine:
     def from_settings(cls, settings: Settings, *,
                       session: requests.Session | None = None) -> "HttpScoringEngine":
         return cls(settings.scoring_base_url, connect_timeout=settings.scoring_connect_timeout,
-                   read_timeout=settings.scoring_read_timeout, session=session)
+                   read_timeout=settings.scoring_read_timeout,
+                   call_deadline=settings.scoring_call_deadline, session=session)
 
     def close(self) -> None:
         self.session.close()

@@ -50,12 +50,22 @@ def build_engine(settings: Settings) -> Engine:
         pool_pre_ping=False,  # see _ping_when_in_doubt: the same recovery, without a round-trip per checkout
         pool_recycle=1800,
         hide_parameters=True,  # errors and logs never carry the row's values (KYC data, tokens)
-        connect_args={"connect_timeout": settings.db_connect_timeout,
-                      "application_name": "lms-soap"},
+        connect_args=_postgresql_connect_args(settings),
     )
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_when_in_doubt)
     return engine
+
+
+def _postgresql_connect_args(settings: Settings) -> dict[str, object]:
+    args: dict[str, object] = {"connect_timeout": settings.db_connect_timeout, "application_name": "lms-soap"}
+    if settings.db_statement_timeout:
+        # A libpq startup option, so every session has it from its first statement, with no SET
+        # round-trip per connection. The server cancels a statement (or a lock wait) that runs
+        # longer: SQLSTATE 57014, answered Server.ServiceUnavailable (unit_of_work). 0 sends
+        # nothing, for PgBouncer without `ignore_startup_parameters = options`: set it per role.
+        args["options"] = f"-c statement_timeout={settings.db_statement_timeout}"
+    return args
 
 
 #: A pooled connection idle longer than this is pinged before use whatever its socket says.

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
+from importlib.resources import files
 from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Shipped as package data; Alembic scans it as a folder, which a pip-installed package is.
+MIGRATIONS = files("lms_soap.models") / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -19,9 +20,16 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def _no_statement_timeout(connection) -> None:
+    """A migration may rewrite a big table: DB_STATEMENT_TIMEOUT bounds requests, not this."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
     with _migrating(engine) as connection:
+        _no_statement_timeout(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
@@ -29,6 +37,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine)
     with _migrating(engine) as connection:
+        _no_statement_timeout(connection)
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
 

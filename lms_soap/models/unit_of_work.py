@@ -53,6 +53,10 @@ def _constraint_of(exc: sa_exc.IntegrityError) -> str:
     return "unknown"
 
 
+#: PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout, here).
+QUERY_CANCELED = "57014"
+
+
 def translate_db_error(exc: Exception) -> errors.LendingError | None:
     """A domain error for a database exception we know how to name, else None."""
     if isinstance(exc, StaleDataError):
@@ -65,6 +69,8 @@ def translate_db_error(exc: Exception) -> errors.LendingError | None:
     ):
         if "database is locked" in str(exc):
             return errors.ServiceUnavailable("the database is busy; retry")
+        if getattr(getattr(exc, "orig", None), "pgcode", None) == QUERY_CANCELED:
+            return errors.ServiceUnavailable("a database statement ran past DB_STATEMENT_TIMEOUT; retry")
         return errors.ServiceUnavailable("the database is unavailable")
     return None
 

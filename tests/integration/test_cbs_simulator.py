@@ -14,16 +14,17 @@ import requests
 from lxml import etree
 
 from lms_soap.clients.core_banking import ZeepCoreBanking
-from lms_soap.config import REPO_ROOT
+from lms_soap.resources import cbs_wsdl_dir
 from lms_soap.lending.errors import CoreBankingUnavailable
 from lms_soap.lending.model import KycStatus
 from lms_soap.sandbox import cbs_data
 from lms_soap.sandbox.cbs_simulator import CUSTOMER_PATH, TRANSACTIONS_PATH, create_app
+from tests.support.processes import ROOT
 from tests.support.servers import serve_wsgi
 
 from .cbs_schema import compare_wsdls, verbatim_schema
 
-WSDL_DIR = REPO_ROOT / "wsdl" / "cbs"
+WSDL_DIR = cbs_wsdl_dir()  # the copies the LMS reads (wsdl/cbs/ holds identical ones)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -124,7 +125,7 @@ def test_synthetic_data_is_the_same_in_another_process():
             " default=str))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     out = subprocess.run([sys.executable, "-c", code, *SYNTHETIC], capture_output=True, text=True,
-                         check=True, env=env, cwd=REPO_ROOT).stdout
+                         check=True, env=env, cwd=ROOT).stdout
     here = [[cbs_data.lookup_customer(n), cbs_data.lookup_transactions(n)] for n in SYNTHETIC]
     assert json.loads(out) == json.loads(json.dumps(here, default=str))
 

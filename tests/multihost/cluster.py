@@ -25,11 +25,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from lms_soap.config import REPO_ROOT, load_settings
+from lms_soap.config import load_settings
 
 from .netns import Network
 from .services import (CBS_PORT, SCORING_PORT, SENTINEL_MASTER, AppHost, Database, RedisGroup, python_argv,
                        start_simulators)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout the hosts run from
 
 APP_HOSTS = ("app1", "app2", "app3")
 BANK_USER = "multihost-bank"

@@ -19,7 +19,9 @@ def test_defaults_without_any_variable():
             s.scoring_backoff_max, s.scoring_backoff_jitter, s.scoring_deadline, s.scoring_min_score) == (
         8, 5, 1.0, 60.0, 0.2, 1800.0, None)
     assert s.cbs_auth_mode == "wsse" and (s.cbs_username, s.cbs_password) == ("admin", "pwd123")
-    assert s.cbs_wsdl_dir.endswith("wsdl/cbs")
+    assert s.cbs_wsdl_dir == ""  # the CBS WSDLs shipped in the package
+    assert (s.cbs_call_deadline, s.scoring_call_deadline, s.db_statement_timeout) == (15.0, 15.0, 30000)
+    assert s.allow_dev_key is False
     assert s == Settings()
 
 

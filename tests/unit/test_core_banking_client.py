@@ -5,19 +5,19 @@ import base64
 import logging
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
 
 from lms_soap.clients.core_banking import ZeepCoreBanking, _LocalTransport
-from lms_soap.config import REPO_ROOT, Settings
+from lms_soap.config import Settings
+from lms_soap.resources import cbs_wsdl_dir
 from lms_soap.lending.errors import CoreBankingUnavailable
 from lms_soap.lending.model import KycStatus
 from lms_soap.sandbox import cbs_data
 
-WSDL_DIR = REPO_ROOT / "wsdl" / "cbs"
+WSDL_DIR = cbs_wsdl_dir()
 # Not the WSDLs' placeholder (http://localhost:8093/...): proves the configured endpoint is used.
 CUSTOMER_URL = "http://cbs.test:9443/ws/customer"
 TRANSACTIONS_URL = "http://cbs.test:9443/ws/transactions"
@@ -273,7 +273,7 @@ def test_from_settings_uses_the_cbs_settings(requests_mock):
     assert cbs.fetch_customer("234774784").first_name == "John"
     sent = requests_mock.request_history[0]
     assert sent.timeout == (1.5, 4.0) and sent.headers["Authorization"].startswith("Basic ")
-    assert Path(settings.cbs_wsdl_dir) == WSDL_DIR
+    assert settings.cbs_wsdl_dir == ""  # the WSDLs shipped in the package
 
 
 def test_unknown_auth_mode_is_refused():

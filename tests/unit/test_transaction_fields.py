@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from lms_soap.config import REPO_ROOT
+from lms_soap.resources import cbs_wsdl_dir
 from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS
 
-WSDL = REPO_ROOT / "wsdl" / "cbs" / "transactionWsdl.wsdl"
+WSDL = cbs_wsdl_dir() / "transactionWsdl.wsdl"
 XS = "http://www.w3.org/2001/XMLSchema"
 
 

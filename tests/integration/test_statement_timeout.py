@@ -1,0 +1,98 @@
+"""PostgreSQL sessions carry DB_STATEMENT_TIMEOUT (issue 10, defect 5): a statement that runs too
+long, or waits too long on a lock, is cancelled by the server and answered Server.ServiceUnavailable,
+instead of holding a web thread and a pooled connection for as long as it takes."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from lms_soap.lending import errors
+from lms_soap.models.db import build_engine
+from lms_soap.models.unit_of_work import SqlUnitOfWorkFactory
+from tests.conftest import make_settings
+from tests.support.servers import free_port, serve_wsgi
+from tests.support.soap import basic, envelope, faultcode
+
+TIMEOUT_MS = 300
+#: A bound on a statement that would otherwise run 20 s, not a measure of speed.
+BOUND = 5.0
+
+
+@pytest.fixture
+def pg(db):
+    if create_engine(db).dialect.name != "postgresql":
+        pytest.skip("the test database is SQLite (LMS_TEST_DB=sqlite or no PostgreSQL on :5432): "
+                    "statement_timeout is a PostgreSQL setting")
+    return db
+
+
+def test_sessions_carry_the_configured_statement_timeout(pg):
+    for setting, shown in ((TIMEOUT_MS, f"{TIMEOUT_MS}ms"), (2500, "2500ms")):
+        engine = build_engine(make_settings(pg, db_statement_timeout=setting))
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(text("SHOW statement_timeout")).scalar() == shown
+        finally:
+            engine.dispose()
+
+
+def test_zero_sends_no_statement_timeout(pg):
+    """0: the LMS sends nothing, so the server's (or the role's, behind PgBouncer) setting applies."""
+    engine = build_engine(make_settings(pg, db_statement_timeout=0))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
+    finally:
+        engine.dispose()
+
+
+def test_a_long_statement_is_cancelled_and_becomes_service_unavailable(pg):
+    engine = build_engine(make_settings(pg, db_statement_timeout=TIMEOUT_MS))
+    uow = SqlUnitOfWorkFactory(engine)
+    try:
+        started = time.monotonic()
+        with pytest.raises(errors.ServiceUnavailable):
+            with uow() as work:
+                work.session.execute(text("SELECT pg_sleep(20)"))
+        assert time.monotonic() - started < BOUND
+        with uow() as work:  # the pool is fine afterwards
+            assert work.session.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_call_stuck_on_a_lock_is_a_service_unavailable_fault(pg, cbs_url, scoring_sim):
+    from lms_soap.app import create_app
+    from lms_soap.bootstrap import build_container
+    from lms_soap.crypto import generate_secret
+    from lms_soap.lending.api_clients import add_client
+    from lms_soap.lending.model import Role
+
+    port = free_port()
+    settings = make_settings(pg, db_statement_timeout=TIMEOUT_MS, public_url=f"http://127.0.0.1:{port}",
+                             cbs_customer_url=f"{cbs_url}/service/customer",
+                             cbs_transactions_url=f"{cbs_url}/service/transaction-data",
+                             scoring_base_url=scoring_sim.url)
+    container = build_container(settings)
+    blocker = create_engine(pg)
+    try:
+        _, secret = add_client("lock-bank", Role.BANK, container.uow(), container.box, container.clock,
+                               generate_secret)
+        with serve_wsgi(create_app(settings, container), port=port) as url:
+            with blocker.begin() as conn:  # another session holds the table for 20 s
+                conn.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
+                started = time.monotonic()
+                response = requests.post(
+                    f"{url}/soap", data=envelope("GetCustomer",
+                                                 "<tns:customerNumber>234774784</tns:customerNumber>"),
+                    headers={"Content-Type": "text/xml; charset=utf-8", **basic("lock-bank", secret)},
+                    timeout=30)
+                elapsed = time.monotonic() - started
+    finally:
+        blocker.dispose()
+        container.close()
+    assert faultcode(response) == "Server.ServiceUnavailable", response.text
+    assert elapsed < BOUND, f"GetCustomer waited {elapsed:.1f} s on the lock"
