@@ -10,7 +10,8 @@ from lms_soap.bootstrap import build_container
 from lms_soap.crypto import generate_secret
 from lms_soap.lending.api_clients import add_client
 from lms_soap.lending.model import Role
-from tests.support.processes import Gunicorn, wait_http
+from lms_soap.sandbox.processes import http_probe, wait_ready
+from tests.support.processes import Gunicorn
 from tests.support.servers import free_port
 from tests.support.soap import basic, envelope, faultcode, post
 
@@ -23,7 +24,8 @@ def test_metrics_are_served_on_their_own_address_for_every_worker(e2e_settings, 
     container = build_container(settings)
     admin = add_client("e2e-admin", Role.ADMIN, container.uow(), container.box, container.clock, generate_secret)
     with Gunicorn(settings, workers=2, extra_env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as gunicorn:
-        wait_http(f"http://{bind}/metrics")
+        gunicorn.child.ready = http_probe(f"http://{bind}/metrics")
+        wait_ready([gunicorn.child], 20)
         body = envelope("GetCustomer", "<tns:customerNumber>318411216</tns:customerNumber>")
         answers = [post(gunicorn.url, body, basic(admin[0].username, admin[1])) for _ in range(CALLS)]
         assert {faultcode(a) for a in answers} == {"Client.CustomerNotRegistered"}

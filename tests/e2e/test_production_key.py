@@ -14,7 +14,8 @@ import pytest
 
 from lms_soap.config import DEV_SECRET_KEY
 from tests.conftest import make_settings
-from tests.support.processes import ROOT, _child_env, stop, wait_http
+from lms_soap.sandbox.processes import http_probe, spawn, stop_all, wait_ready
+from tests.support.processes import ROOT, _child_env
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -38,12 +39,11 @@ def _assert_refused(argv: list[str], env: dict[str, str]) -> None:
 
 
 def _serves(argv: list[str], env: dict[str, str], port: int) -> None:
-    process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    child = spawn("server", argv, env, cwd=ROOT, ready=http_probe(f"http://127.0.0.1:{port}/healthz"))
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=30, process=process)
+        wait_ready([child], 30)
     finally:
-        stop(process)
+        stop_all([child])
 
 
 def _gunicorn(port: int) -> list[str]:
