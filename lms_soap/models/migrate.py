@@ -67,10 +67,14 @@ def current(engine: Engine) -> str | None:
 
 
 def empty_tables(engine: Engine) -> None:
-    """Delete every row, keeping the schema: for tests, benchmarks and soak runs, never production."""
-    from sqlalchemy import text
+    """Delete every row, keeping the schema: for tests, benchmarks and soak runs, never production.
+    The STANDARD product, which the migrations seed, is seeded again."""
+    from sqlalchemy import insert, text
 
-    from .tables import metadata
+    from lms_soap.lending.products import STANDARD
+
+    from .lifecycle_repositories import product_row
+    from .tables import metadata, products
 
     names = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
@@ -79,3 +83,4 @@ def empty_tables(engine: Engine) -> None:
         else:
             for name in names:
                 conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(insert(products).values(**product_row(STANDARD)))

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from lms_soap.lending import errors
 
 from . import transactions
+from .lifecycle_repositories import SqlOutboxRepository, SqlProductRepository
 from .repositories import (
     SqlApiClientRepository,
     SqlCustomerRepository,
@@ -75,6 +76,8 @@ class SqlUnitOfWork:
         self.loans = SqlLoanRepository(self.session)
         self.api_clients = SqlApiClientRepository(self.session)
         self.registrations = SqlRegistrationRepository(self.session)
+        self.products = SqlProductRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
         self._committed = False
         return self
 
