@@ -32,8 +32,10 @@ def start_mappers() -> None:
             "charges": relationship(model.Charge, order_by=tables.loan_charges.c.id,
                                     cascade="all, delete-orphan", lazy="selectin"),
             # The outbox rows a transition appends are inserted with the loan's flush, in its
-            # transaction; a loaded loan never reads them back (the delivery reads the outbox).
-            "notifications": relationship(model.Notification, lazy="noload", cascade="save-update"),
+            # transaction. Read lazily, and only by a transition (one small query): the delivery
+            # reads the outbox itself.
+            "notifications": relationship(model.Notification, lazy="select", cascade="save-update",
+                                          order_by=tables.outbox.c.id),
         },
 
         # Optimistic concurrency: an UPDATE that finds the row's version moved on fails, so two
