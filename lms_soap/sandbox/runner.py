@@ -67,7 +67,10 @@ def run_sandbox(args: Any) -> int:
         print(f"error: a sandbox (pid {other}) already runs on {state.path}", file=sys.stderr)
         return 1
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    busy = [p for p in (args.lms_port, args.cbs_port, args.scoring_port) if port_open(url_host, p)]
+    ports = [args.lms_port, args.cbs_port, args.scoring_port]
+    if not os.environ.get("BANK_CALLBACK_URL"):  # the sandbox's own bank receiver listens too
+        ports.append(getattr(args, "bank_port", None) or DEFAULT_BANK_PORT)
+    busy = [p for p in ports if port_open(url_host, p)]
     if busy:
         hint = f" (a killed sandbox's processes are listed in {state.record_path})" if state.record() else ""
         print(f"error: port(s) {', '.join(map(str, busy))} on {url_host} already in use; pick others with "
