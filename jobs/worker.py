@@ -18,6 +18,7 @@ from lms_soap.bootstrap import build_container
 from lms_soap.config import Settings
 
 from . import context
+from .periodic import run_lifecycle_once, start_lifecycle_tasks, stop_all
 from .poller import run_polling_worker
 from .queue import RqJobQueue
 from .reconciler import PeriodicReconciler, run_once
@@ -33,8 +34,22 @@ def run_worker(settings: Settings, *, burst: bool = False, with_scheduler: bool 
                reconcile_interval: float | None = None) -> bool:
     container = build_container(settings)
     context.install(container)
-    queue = container.queue
     interval = settings.reconcile_interval if reconcile_interval is None else reconcile_interval
+    # Arrears and the bank's notifications run beside either mode (a burst worker: one pass each).
+    lifecycle = [] if burst else start_lifecycle_tasks(container)
+    try:
+        if burst:
+            try:
+                run_lifecycle_once(container)
+            except Exception:  # noqa: BLE001 - a burst still takes its scoring steps
+                log.exception("arrears/outbox pass failed")
+        return _run_mode(container, settings, burst, with_scheduler, interval)
+    finally:
+        stop_all(lifecycle)
+
+
+def _run_mode(container, settings: Settings, burst: bool, with_scheduler: bool, interval: float) -> bool:
+    queue = container.queue
     if not isinstance(queue, RqJobQueue):  # no REDIS_URL: the loan rows are the queue
         try:
             return run_polling_worker(container, settings.worker_poll_interval, interval, burst=burst)

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from lms_soap.config import Settings
 from lms_soap.crypto import KeyedSecretBox
 from lms_soap.lending.loans import LoanPolicy
-from lms_soap.lending.ports import Clock, CoreBanking, JobQueue, ScoringEngine, SecretBox, SystemClock
+from lms_soap.lending.notifications import DeliveryPolicy
+from lms_soap.lending.ports import (BankNotifier, Clock, CoreBanking, JobQueue, ScoringEngine, SecretBox,
+                                    SystemClock)
 from lms_soap.lending.scoring import ScoringPolicy
 from lms_soap.models.db import build_engine
 from lms_soap.models.orm import start_mappers
@@ -32,6 +34,8 @@ class Container:
     box: SecretBox
     clock: Clock = field(default_factory=SystemClock)
     redis: Any = None  # the redis client of the job queue (None without REDIS_URL)
+    #: The bank's callback (NotifyLoanEvent); None when BANK_CALLBACK_URL is unset.
+    notifier: BankNotifier | None = None
 
     @property
     def loan_policy(self) -> LoanPolicy:
@@ -47,6 +51,13 @@ class Container:
             jitter=s.scoring_backoff_jitter, deadline=s.scoring_deadline, min_score=s.scoring_min_score)
 
     @property
+    def delivery_policy(self) -> DeliveryPolicy:
+        s = self.settings
+        # A claimed row is held for longer than one send can take (connect + read timeouts).
+        return DeliveryPolicy(backoff_base=s.outbox_backoff_base, backoff_max=s.outbox_backoff_max,
+                              lease=2 * s.bank_callback_timeout + 30.0)
+
+    @property
     def reconcile_grace(self) -> timedelta:
         return timedelta(seconds=self.settings.reconcile_grace)
 
@@ -56,9 +67,10 @@ class Container:
 
 def build_container(settings: Settings, *, cbs: CoreBanking | None = None,
                     scoring_engine: ScoringEngine | None = None, queue: JobQueue | None = None,
-                    clock: Clock | None = None) -> Container:
+                    clock: Clock | None = None, notifier: BankNotifier | None = None) -> Container:
     """Everything one process needs. Tests pass fakes or pre-built clients for any part."""
     from jobs.queue import build_job_queue  # jobs/ sits beside lms_soap/: imported when wiring only
+    from lms_soap.clients.bank_callback import SoapBankNotifier
     from lms_soap.clients.core_banking import ZeepCoreBanking
     from lms_soap.clients.scoring_engine import HttpScoringEngine
 
@@ -77,4 +89,5 @@ def build_container(settings: Settings, *, cbs: CoreBanking | None = None,
         box=KeyedSecretBox(settings.secret_key),
         clock=clock or SystemClock(),
         redis=redis,
+        notifier=notifier or SoapBankNotifier.from_settings(settings),
     )

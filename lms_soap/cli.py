@@ -236,11 +236,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cbs-port", type=int, default=8093)
     s.add_argument("--scoring-port", type=int, default=8094)
     s.add_argument("--workers", type=int, default=2, help="gunicorn workers of the LMS")
+    s.add_argument("--bank-port", type=int, default=8095, help="the sandbox's bank callback receiver")
     s.set_defaults(func=cmd_sandbox)
 
     s = sub.add_parser("demo", help="walk the journey against a running sandbox")
     s.add_argument("--state-dir", default=".lms-sandbox")
     s.set_defaults(func=cmd_demo)
+
+    from lms_soap.cli_lending import add_commands  # products, arrears, report
+
+    add_commands(sub)
     return p
 
 

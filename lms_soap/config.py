@@ -229,6 +229,31 @@ class Settings:
     #: for due scoring steps (a step may start up to this late).
     worker_poll_interval: float = _env("WORKER_POLL_INTERVAL", 1.0, float)
 
+    # --- the loan after approval ---------------------------------------------------------------
+    #: ARREARS_INTERVAL: seconds between the worker's arrears passes (EXPIRED, OVERDUE, DEFAULTED,
+    #: WRITTEN_OFF as they fall due); 0 turns the pass off in this worker.
+    arrears_interval: float = _env("ARREARS_INTERVAL", 60.0, float)
+
+    # --- telling the bank (NotifyLoanEvent) ---------------------------------------------------
+    #: BANK_CALLBACK_URL: where the worker posts NotifyLoanEvent. Empty: nothing is sent (each
+    #: event's outbox row is marked "not sent").
+    bank_callback_url: str = _env("BANK_CALLBACK_URL", "", str)
+    #: BANK_CALLBACK_USERNAME / BANK_CALLBACK_PASSWORD: credentials the LMS presents to the bank
+    #: (the password is never logged).
+    bank_callback_username: str = _env("BANK_CALLBACK_USERNAME", "", str)
+    bank_callback_password: str = _env("BANK_CALLBACK_PASSWORD", "", str)
+    #: BANK_CALLBACK_AUTH: 'basic' (HTTP Basic) or 'wsse' (WS-Security UsernameToken, PasswordText).
+    bank_callback_auth: str = _env("BANK_CALLBACK_AUTH", "basic", _auth_mode)
+    #: BANK_CALLBACK_TIMEOUT: seconds for connecting to the bank and, again, for its answer.
+    bank_callback_timeout: float = _env("BANK_CALLBACK_TIMEOUT", 5.0, float)
+    #: OUTBOX_INTERVAL: seconds between the worker's delivery passes over the outbox.
+    outbox_interval: float = _env("OUTBOX_INTERVAL", 2.0, float)
+    #: OUTBOX_BACKOFF_BASE: seconds before retrying a failed notification; doubled per attempt.
+    outbox_backoff_base: float = _env("OUTBOX_BACKOFF_BASE", 1.0, float)
+    #: OUTBOX_BACKOFF_MAX: the longest wait between two attempts, seconds. A notification is never
+    #: given up: past this it is retried every OUTBOX_BACKOFF_MAX seconds (and logged each time).
+    outbox_backoff_max: float = _env("OUTBOX_BACKOFF_MAX", 300.0, float)
+
     def __post_init__(self) -> None:
         if self.db_pool_size is None:  # see DB_POOL_SIZE
             object.__setattr__(self, "db_pool_size", max(self.serve_threads, 2))

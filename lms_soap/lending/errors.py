@@ -79,6 +79,16 @@ class IdempotencyConflict(ClientError):
     code = "IdempotencyConflict"
 
 
+class ProductNotFound(ClientError):
+    code = "ProductNotFound"
+
+
+class CustomerInArrears(ClientError):
+    """The customer has a written-off loan not recovered in full."""
+
+    code = "CustomerInArrears"
+
+
 class DependencyError(LendingError):
     """A system we call failed. Adapters raise the subclasses; nothing accepted is lost."""
 
@@ -89,6 +99,12 @@ class CoreBankingUnavailable(DependencyError):
 
 class ScoringEngineUnavailable(DependencyError):
     code = "ScoringEngineUnavailable"
+
+
+class BankCallbackFailed(DependencyError):
+    """The bank's callback endpoint did not take a notification (never a fault: the worker retries)."""
+
+    code = "BankCallbackFailed"
 
 
 class ServiceUnavailable(DependencyError):
@@ -120,6 +136,8 @@ FAULT_CATALOGUE: tuple[type[LendingError], ...] = (
     AmountOutOfRange,
     AmountExceedsOutstanding,
     IdempotencyConflict,
+    ProductNotFound,
+    CustomerInArrears,
     CoreBankingUnavailable,
     ScoringEngineUnavailable,
     ServiceUnavailable,

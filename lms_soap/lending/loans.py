@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Sequence, TypeVar
 
-from . import errors
+from . import errors, servicing
 from .customers import require_active_customer, require_registered
 from .model import CENTS, Caller, Loan, LoanStatus
+from .products import DEFAULT_PRODUCT_CODE, require_product
 from .ports import Clock, JobQueue, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,8 @@ T = TypeVar("T")
 #: How often a use case re-reads and retries after losing a race to a concurrent writer.
 CONFLICT_RETRIES = 3
 MAX_PAGE = 100
+#: CancelLoan: before the money is out.
+CANCELLABLE = frozenset({LoanStatus.PENDING, LoanStatus.SCORING, LoanStatus.APPROVED})
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def check_amount(amount: Decimal, minimum: Decimal | None = None, maximum: Decim
         raise errors.AmountOutOfRange(f"{what} must lie between {minimum} and {maximum}")
 
 
-def _retrying(operation: Callable[[], T]) -> T:
+def retrying(operation: Callable[[], T]) -> T:
     """Run `operation`, re-running it when a concurrent writer won (it re-reads everything)."""
     for attempt in range(CONFLICT_RETRIES):
         try:
@@ -48,13 +51,17 @@ def _retrying(operation: Callable[[], T]) -> T:
 
 
 def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, uow: UnitOfWork,
-                queue: JobQueue, clock: Clock, policy: LoanPolicy, *, caller: Caller) -> Loan:
+                queue: JobQueue, clock: Clock, policy: LoanPolicy, *, caller: Caller,
+                product_code: str | None = None) -> Loan:
     """`request_id` is the caller's own: unique per API client, so one client's ids never meet
-    another's, and no fault names a loan the caller did not create."""
+    another's, and no fault names a loan the caller did not create. `product_code` defaults to
+    STANDARD; the amount must lie within the service's bounds and the product's."""
     check_amount(amount, policy.min_amount, policy.max_amount)
+    code = product_code or DEFAULT_PRODUCT_CODE
 
     def replay_or_conflict(existing: Loan) -> Loan:
-        if existing.customer_number == customer_number and existing.amount == amount:
+        if (existing.customer_number == customer_number and existing.amount == amount
+                and existing.product_code == code):
             return existing
         raise errors.IdempotencyConflict(
             f"requestId {request_id!r} was used for another loan request", loan_id=existing.id)
@@ -65,17 +72,23 @@ def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, u
                 existing = uow.loans.by_request_id(caller.username, request_id)
                 if existing is not None:
                     return replay_or_conflict(existing), False
+            product = require_product(uow, code)
+            product.check_amount(amount)
             require_active_customer(uow, customer_number)
             ongoing = uow.loans.ongoing_for(customer_number)
             if ongoing is not None:
                 raise _in_progress(ongoing, customer_number, caller)
-            loan = Loan.submit(customer_number, amount, policy.currency, request_id, clock.now(),
-                               created_by=caller.username)
+            if uow.loans.unrecovered_write_off_for(customer_number) is not None:
+                raise errors.CustomerInArrears(
+                    f"customer {customer_number} has a written-off loan not recovered in full",
+                    customer_number=customer_number)
+            loan = Loan.submit(customer_number, amount, product.currency, request_id, clock.now(),
+                               created_by=caller.username, product_code=product.code)
             uow.loans.add(loan)
             uow.commit()  # the partial unique index refuses a concurrent second ongoing loan here
             return loan, True
 
-    loan, created = _retrying(attempt)
+    loan, created = retrying(attempt)
     if created:
         # Only after the commit: a job must never see a loan that is not there. If Redis is down
         # the loan stays PENDING with next_attempt_at=now, and the reconciler queues it later.
@@ -133,15 +146,15 @@ def cancel_loan(loan_id: str, reason: str | None, uow: UnitOfWork, clock: Clock)
             loan = uow.loans.get(loan_id)
             if loan is None:
                 raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
-            if loan.status not in (LoanStatus.PENDING, LoanStatus.SCORING):
+            if loan.status not in CANCELLABLE:
                 raise errors.InvalidLoanState(
-                    f"loan {loan_id} is {loan.status.value}; only PENDING or SCORING loans can be cancelled",
-                    loan_id=loan_id)
+                    f"loan {loan_id} is {loan.status.value}; only PENDING, SCORING or APPROVED "
+                    "(not yet disbursed) loans can be cancelled", loan_id=loan_id)
             loan.transition(LoanStatus.CANCELLED, reason or "CANCELLED_BY_REQUEST", clock.now())
             uow.commit()  # versioned: a scoring decision committed meanwhile makes this retry
             return loan
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def repay_loan(loan_id: str, amount: Decimal, reference: str, uow: UnitOfWork, clock: Clock) -> Loan:
@@ -152,8 +165,8 @@ def repay_loan(loan_id: str, amount: Decimal, reference: str, uow: UnitOfWork, c
             loan = uow.loans.get(loan_id)
             if loan is None:
                 raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
-            loan.repay(amount, reference, clock.now())
+            servicing.repay(loan, amount, reference, clock.now())
             uow.commit()  # unique (loan, reference) + the loan's version settle concurrent repeats
             return loan
 
-    return _retrying(attempt)
+    return retrying(attempt)

@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Protocol, Sequence
 
-from .model import ApiClient, Customer, KycRecord, Loan, LoanStatus, ScoringRegistration
+from .model import ApiClient, Customer, KycRecord, Loan, LoanStatus, Notification, ScoringRegistration
+from .portfolio import BookEntry
+from .products import Product
 
 
 # --- outbound systems -------------------------------------------------------------------------
@@ -64,6 +66,14 @@ class ScoringEngine(Protocol):
 class JobQueue(Protocol):
     def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
         """Queue the next scoring step of a loan, now or at `at`. Raises errors.QueueUnavailable."""
+
+
+class BankNotifier(Protocol):
+    """The bank's callback endpoint (NotifyLoanEvent). notify() returns when the bank took the
+    event (any 2xx) and raises errors.BankCallbackFailed on anything else (down, slow past the
+    deadline, a non-2xx answer), so the outbox row is retried."""
+
+    def notify(self, notification: Notification, loan: Loan) -> None: ...
 
 
 class SecretBox(Protocol):
@@ -130,6 +140,39 @@ class LoanRepository(Protocol):
 
     def count_by_status(self) -> dict[str, int]: ...
 
+    def due_for_arrears(self, now: datetime, limit: int) -> Sequence[Loan]:
+        """Ongoing loans whose next time-driven step (next_arrears_at) is at or before `now`."""
+
+    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
+        """A WRITTEN_OFF loan of the customer with something still outstanding, if any."""
+
+    def book_entries(self) -> Sequence[BookEntry]:
+        """Every loan as the portfolio report sees it (status, balances, due date)."""
+
+
+class ProductRepository(Protocol):
+    def add(self, product: Product) -> None: ...
+
+    def get(self, code: str) -> Product | None: ...
+
+    def list(self) -> Sequence[Product]: ...
+
+
+class OutboxRepository(Protocol):
+    """The bank notifications waiting to be delivered (rows are added through Loan.notifications)."""
+
+    def claim_due(self, now: datetime, lease_end: datetime, limit: int) -> Sequence[Notification]:
+        """Undelivered rows due by `now`, each claimed by moving its next_attempt_at to
+        `lease_end` in a conditional update (a row another worker claimed meanwhile is skipped).
+        Takes effect with the commit."""
+
+    def mark_delivered(self, event_id: str, at: datetime, note: str | None = None) -> None: ...
+
+    def mark_failed(self, event_id: str, error: str, retry_at: datetime) -> int:
+        """Count one more failed attempt and set the next; returns the attempts so far."""
+
+    def pending_count(self) -> int: ...
+
 
 class ApiClientRepository(Protocol):
     def add(self, client: ApiClient) -> None: ...
@@ -158,6 +201,8 @@ class UnitOfWork(Protocol):
     loans: LoanRepository
     api_clients: ApiClientRepository
     registrations: RegistrationRepository
+    products: ProductRepository
+    outbox: OutboxRepository
 
     def __enter__(self) -> "UnitOfWork": ...
 

@@ -89,6 +89,14 @@ def validate(product: Product) -> list[str]:
     return problems
 
 
+def require_product(uow, code: str) -> Product:
+    """The product `code` from the unit of work's products, or errors.ProductNotFound."""
+    product = uow.products.get(code)
+    if product is None:
+        raise errors.ProductNotFound(f"no product {code!r}")
+    return product
+
+
 #: Seeded by the first 1.1 migration: what a caller that never names a product gets.
 STANDARD = Product(
     code=DEFAULT_PRODUCT_CODE, name="Standard micro-loan", currency="KES",

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import errors
+from . import servicing
 from .decision import decide
 from .loans import schedule_quietly
 from .model import IN_SCORING, Loan, LoanStatus, cents_down
 from .ports import Clock, JobQueue, ScoreResult, ScoringEngine, SecretBox, UnitOfWork
+from .products import require_product
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,9 @@ def advance_scoring(loan_id: str, uow: UnitOfWork, engine: ScoringEngine, queue:
             return None  # moved on since the claim (cancelled, or failed past the deadline)
         now = clock.now()
         _apply(loan, outcome, now, policy, rng)
+        if loan.status is LoanStatus.APPROVED:
+            # In the decision's transaction: an autoDisburse product's loan is DISBURSED at once.
+            servicing.approved(loan, require_product(uow, loan.product_code), now)
         try:
             uow.commit()
         except errors.Conflict:
@@ -140,8 +145,6 @@ def _apply(loan: Loan, outcome: _Outcome, now: datetime, policy: ScoringPolicy,
         loan.exclusion = outcome.result.exclusion
         loan.exclusion_reason = outcome.result.exclusion_reason
         loan.transition(status, reason, now)
-        if status is LoanStatus.APPROVED:
-            loan.outstanding = loan.amount
         return
     if outcome.failure:
         log.info("loan %s: queryScore failed (%d/%d): %s", loan.id, loan.scoring_attempts,

@@ -79,11 +79,15 @@ def empty_tables(engine: Engine) -> None:
     """Delete every row, keeping the schema: for tests, benchmarks and soak runs, never production.
 
     audit_log refuses DELETE (and TRUNCATE on PostgreSQL) by triggers (migration 0003): they are
-    set aside for this one transaction and are back, unchanged, when it commits.
+    set aside for this one transaction and are back, unchanged, when it commits. The STANDARD
+    product, which the migrations seed, is seeded again.
     """
-    from sqlalchemy import text
+    from sqlalchemy import insert, text
 
-    from .tables import audit_log, metadata
+    from lms_soap.lending.products import STANDARD
+
+    from .lifecycle_repositories import product_row
+    from .tables import audit_log, metadata, products
 
     names = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
@@ -100,3 +104,4 @@ def empty_tables(engine: Engine) -> None:
                 conn.execute(text(f"DELETE FROM {name}"))
             for _, sql in guards:
                 conn.execute(text(sql))
+        conn.execute(insert(products).values(**product_row(STANDARD)))

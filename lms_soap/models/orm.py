@@ -19,6 +19,8 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Customer, tables.customers)
     mapper_registry.map_imperatively(model.LoanEvent, tables.loan_events)
     mapper_registry.map_imperatively(model.Repayment, tables.repayments)
+    mapper_registry.map_imperatively(model.Charge, tables.loan_charges)
+    mapper_registry.map_imperatively(model.Notification, tables.outbox)
     mapper_registry.map_imperatively(
         model.Loan,
         tables.loans,
@@ -27,7 +29,15 @@ def start_mappers() -> None:
                                    cascade="all, delete-orphan", lazy="selectin"),
             "repayments": relationship(model.Repayment, order_by=tables.repayments.c.id,
                                        cascade="all, delete-orphan", lazy="selectin"),
+            "charges": relationship(model.Charge, order_by=tables.loan_charges.c.id,
+                                    cascade="all, delete-orphan", lazy="selectin"),
+            # The outbox rows a transition appends are inserted with the loan's flush, in its
+            # transaction. Read lazily, and only by a transition (one small query): the delivery
+            # reads the outbox itself.
+            "notifications": relationship(model.Notification, lazy="select", cascade="save-update",
+                                          order_by=tables.outbox.c.id),
         },
+
         # Optimistic concurrency: an UPDATE that finds the row's version moved on fails, so two
         # jobs (or two repayments) racing on one loan cannot both win.
         version_id_col=tables.loans.c.version,

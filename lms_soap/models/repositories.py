@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session, joinedload
 from lms_soap.lending.model import (
     IN_SCORING,
     ONGOING,
+    ZERO,
     ApiClient,
     Customer,
     Loan,
     LoanStatus,
     ScoringRegistration,
 )
+
+from lms_soap.lending.portfolio import BookEntry
 
 from . import tables
 
@@ -37,7 +40,7 @@ def _whole_loan() -> tuple:
     """Load options reading one loan with its events and repayments in ONE query (LEFT OUTER
     JOINs) instead of the mapping's three (the loan, then a selectin query per collection).
     For reads of a single loan; lists keep the selectin loads (three queries for any number)."""
-    return joinedload(Loan.events), joinedload(Loan.repayments)
+    return joinedload(Loan.events), joinedload(Loan.repayments), joinedload(Loan.charges)
 
 
 class SqlCustomerRepository:
@@ -127,6 +130,32 @@ class SqlLoanRepository:
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
         return {LoanStatus(status).value: count for status, count in rows}
+
+    def due_for_arrears(self, now: datetime, limit: int) -> Sequence[Loan]:
+        stmt = (select(Loan).where(Loan.status.in_(list(ONGOING)), Loan.next_arrears_at <= now)
+                .order_by(Loan.next_arrears_at).limit(limit))
+        return self.session.scalars(stmt).all()
+
+    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
+        t = tables.loans
+        owed = (func.coalesce(t.c.principal_outstanding, 0) + func.coalesce(t.c.fees_outstanding, 0)
+                + func.coalesce(t.c.penalties_outstanding, 0))
+        stmt = select(Loan).where(Loan.customer_number == customer_number,
+                                  Loan.status == LoanStatus.WRITTEN_OFF, owed > 0).limit(1)
+        return self.session.scalars(stmt).first()
+
+    def book_entries(self) -> Sequence[BookEntry]:
+        # Plain columns, no loan objects: the report reads every loan.
+        t = tables.loans
+        rows = self.session.execute(select(t.c.status, t.c.principal_outstanding, t.c.fees_outstanding,
+                                           t.c.penalties_outstanding, t.c.due_date)).all()
+        entries = []
+        for status, principal, fees, penalties, due_date in rows:
+            principal = principal if principal is not None else ZERO
+            total = principal + (fees if fees is not None else ZERO) + (
+                penalties if penalties is not None else ZERO)
+            entries.append(BookEntry(LoanStatus(status).value, principal, total, due_date))
+        return entries
 
 
 class SqlApiClientRepository:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from lms_soap.lending.model import KYC_TEXT_LIMITS, ONGOING, KycStatus, LoanStatus, Role
+from lms_soap.lending.model import KYC_TEXT_LIMITS, ONGOING, ChargeType, KycStatus, LoanStatus, Role
 
 # Stable constraint names, so that migrations and error mapping can refer to them on every backend.
 metadata = MetaData(
@@ -38,6 +38,8 @@ metadata = MetaData(
 )
 
 MONEY = Numeric(18, 2)  # exact decimal; never a float
+PERCENT = Numeric(7, 4)  # a percentage such as 7.5000
+SECONDS = BigInteger  # durations of products, in whole seconds
 
 
 class UTCDateTime(TypeDecorator):
@@ -117,15 +119,26 @@ loans = Table(
     Column("initiate_attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTC_TIME),
     Column("first_attempt_at", UTC_TIME),
-    Column("outstanding", MONEY),
     Column("created_at", UTC_TIME, nullable=False),
     Column("updated_at", UTC_TIME, nullable=False),
     Column("decided_at", UTC_TIME),
     Column("version", Integer, nullable=False),
+    Column("product_code", String(32), ForeignKey("products.code"), nullable=False,
+           server_default="STANDARD"),
+    Column("disbursed_at", UTC_TIME),
+    Column("due_date", UTC_TIME),
+    Column("disbursement_reference", String(64)),
+    Column("principal_outstanding", MONEY),
+    Column("fees_outstanding", MONEY),
+    Column("penalties_outstanding", MONEY),
+    Column("recovered", MONEY, nullable=False, server_default="0"),
+    Column("written_off_at", UTC_TIME),
+    Column("next_arrears_at", UTC_TIME),
     # requestId is the caller's own: unique per API client, not globally.
     UniqueConstraint("created_by", "request_id", name=REQUEST_ID_CONSTRAINT),
     Index("ix_loans_customer_created", "customer_number", "created_at"),
     Index("ix_loans_due", "next_attempt_at"),
+    Index("ix_loans_next_arrears_at", "next_arrears_at"),
     Index(
         ONGOING_INDEX,
         "customer_number",
@@ -154,7 +167,60 @@ repayments = Table(
     Column("reference", String(64), nullable=False),
     Column("amount", MONEY, nullable=False),
     Column("at", UTC_TIME, nullable=False),
+    # How the amount was allocated (they add up to it); a repayment before 1.1 was all principal.
+    Column("penalty_part", MONEY, nullable=False, server_default="0"),
+    Column("fee_part", MONEY, nullable=False, server_default="0"),
+    Column("principal_part", MONEY, nullable=False, server_default="0"),
+    Column("recovery", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("loan_id", "reference", name="uq_repayments_loan_reference"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("min_amount", MONEY, nullable=False),
+    Column("max_amount", MONEY, nullable=False),
+    Column("tenor_seconds", SECONDS, nullable=False),
+    Column("fee_percent", PERCENT, nullable=False),
+    Column("late_penalty_percent", PERCENT, nullable=False),
+    Column("grace_seconds", SECONDS, nullable=False),
+    Column("default_after_seconds", SECONDS, nullable=False),
+    Column("write_off_after_seconds", SECONDS, nullable=False),
+    Column("approval_validity_seconds", SECONDS, nullable=False),
+    Column("auto_disburse", Boolean, nullable=False),
+)
+
+loan_charges = Table(
+    "loan_charges",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("loan_id", String(40), ForeignKey("loans.id"), nullable=False, index=True),
+    Column("type", _enum(ChargeType), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("applied_at", UTC_TIME, nullable=False),
+)
+
+#: The transactional outbox of the bank's NotifyLoanEvent: rows written with the transition.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("loan_id", String(40), ForeignKey("loans.id"), nullable=False),
+    Column("customer_number", String(32), nullable=False),
+    Column("status", _enum(LoanStatus), nullable=False),
+    Column("previous_status", _enum(LoanStatus)),
+    Column("reason", String(255)),
+    Column("occurred_at", UTC_TIME, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTC_TIME),
+    Column("delivered_at", UTC_TIME),
+    Column("last_error", String(500)),
+    # The delivery's query: undelivered rows by due time.
+    Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
 
 api_clients = Table(

@@ -18,6 +18,7 @@ from lms_soap.lending import errors
 from lms_soap.lending.model import Loan
 
 from . import audit, transactions
+from .lifecycle_repositories import SqlOutboxRepository, SqlProductRepository
 from .repositories import (
     SqlApiClientRepository,
     SqlCustomerRepository,
@@ -86,6 +87,8 @@ class SqlUnitOfWork:
         self.loans = SqlLoanRepository(self.session)
         self.api_clients = SqlApiClientRepository(self.session)
         self.registrations = SqlRegistrationRepository(self.session)
+        self.products = SqlProductRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
         self._committed = False
         return self
 

@@ -4,12 +4,13 @@ It reads <state>/credentials.json (written by `lms-soap sandbox`), builds a zeep
 WSDL URL alone, and as the bank client:
   1. registers customer 234774784 (KYC from the CBS simulator);
   2. submits a loan of 1000.00 and polls GetLoanStatus until it is decided (PENDING -> SCORING ->
-     APPROVED: the scoring simulator approves up to 50000.00 for this customer);
+     APPROVED, and DISBURSED at once as STANDARD says: the scoring simulator approves up to
+     50000.00 for this customer);
   3. shows that the scoring engine pulled the customer's transactions from the LMS (/_sim/state);
   4. shows that a second loan is refused with Client.LoanInProgress while the first is ongoing;
   5. repays the loan in two parts, the second one CLOSING it;
   6. shows that the customer has no ongoing loan: a new one would be accepted.
-A loan left ongoing by an interrupted earlier run is repaid (APPROVED) or cancelled first, so the
+A loan left ongoing by an interrupted earlier run is repaid (disbursed) or cancelled first, so the
 demo can run again and again. Exit status 0 when every step went as described, 1 otherwise, 2
 when no sandbox answers.
 """
@@ -99,7 +100,7 @@ def _client(credentials: dict[str, Any]):
 
 
 def _clear_ongoing(soap, run_id: str) -> None:
-    """Repay (APPROVED) or cancel (PENDING/SCORING) a loan left ongoing by an earlier run."""
+    """Repay (disbursed) or cancel (PENDING/SCORING/APPROVED) a loan left ongoing by an earlier run."""
     from zeep.exceptions import Fault
 
     for _ in range(5):
@@ -107,8 +108,8 @@ def _clear_ongoing(soap, run_id: str) -> None:
         if loan is None:
             return
         try:
-            if loan.status == "APPROVED":
-                _say(f"an earlier run left loan {loan.loanId} APPROVED: repaying its {loan.outstanding}")
+            if loan.outstanding:  # disbursed: it owes
+                _say(f"an earlier run left loan {loan.loanId} {loan.status}: repaying its {loan.outstanding}")
                 soap.RepayLoan(loanId=loan.loanId, amount=loan.outstanding, reference=f"{run_id}-cleanup")
             else:
                 _say(f"an earlier run left loan {loan.loanId} {loan.status}: cancelling it")
@@ -156,8 +157,9 @@ def walk(credentials: dict[str, Any]) -> None:
     loan = _wait_for_decision(soap, loan_id)
     _say(f"decision: {loan.status}  score {loan.score}, limit {loan.limitAmount}, {loan.exclusion}"
          + (f" ({loan.statusReason})" if loan.statusReason else ""))
-    if loan.status != "APPROVED":
-        raise DemoError(f"loan {loan_id} was {loan.status} ({loan.statusReason}), not APPROVED")
+    if loan.status != "DISBURSED":
+        raise DemoError(f"loan {loan_id} was {loan.status} ({loan.statusReason}), not APPROVED and DISBURSED")
+    _say("history: " + " -> ".join(e.toStatus for e in soap.GetLoanStatus(loanId=loan_id).history))
 
     _step(3, "The scoring engine pulled the customer's transactions from the LMS")
     sim = requests.get(f"{credentials['scoring_url']}/_sim/state", timeout=CALL_TIMEOUT_SECONDS).json()

@@ -45,6 +45,8 @@ SANDBOX_DEFAULTS = {
     "RECONCILE_INTERVAL": "5",  # seconds between reconciler passes
     "RECONCILE_GRACE": "2",
     "SCORING_SIM_NOT_READY_POLLS": "2",  # "not ready" answers before a score
+    "ARREARS_INTERVAL": "2",  # seconds: SANDBOX-FAST's arrears path is watched in a minute
+    "OUTBOX_INTERVAL": "1",  # seconds between deliveries of the bank's notifications
     "LOG_LEVEL": "INFO",
     "LMS_GRACEFUL_TIMEOUT": "5",  # gunicorn's: a quick Ctrl-C (production: 20 s)
 }
@@ -56,6 +58,8 @@ READY_TIMEOUT_SECONDS = 30.0
 #: Seconds between two looks at the children while the sandbox runs.
 WATCH_INTERVAL_SECONDS = 0.5
 LMS_THREADS = 4
+#: Port of the sandbox's bank callback receiver (`--bank-port`).
+DEFAULT_BANK_PORT = 8095
 SIMULATOR_THREADS = 16
 
 
@@ -68,7 +72,10 @@ def run_sandbox(args: Any) -> int:
         print(f"error: a sandbox (pid {other}) already runs on {state.path}", file=sys.stderr)
         return 1
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    busy = [p for p in (args.lms_port, args.cbs_port, args.scoring_port) if port_open(url_host, p)]
+    ports = [args.lms_port, args.cbs_port, args.scoring_port]
+    if not os.environ.get("BANK_CALLBACK_URL"):  # the sandbox's own bank receiver listens too
+        ports.append(getattr(args, "bank_port", None) or DEFAULT_BANK_PORT)
+    busy = [p for p in ports if port_open(url_host, p)]
     if busy:
         hint = f" (a killed sandbox's processes are listed in {state.record_path})" if state.record() else ""
         print(f"error: port(s) {', '.join(map(str, busy))} on {url_host} already in use; pick others with "
@@ -89,6 +96,12 @@ def run_sandbox(args: Any) -> int:
                 redis = EmbeddedRedis(folder=state.path).start()
             redis_url = redis.url
         env = _child_env(args, url_host, database_url, redis_url, state.secret_key())
+        # The sandbox's own bank receiver, unless the environment names a bank to call.
+        own_receiver = not os.environ.get("BANK_CALLBACK_URL")
+        bank_port = getattr(args, "bank_port", None) or DEFAULT_BANK_PORT
+        if own_receiver:
+            env["BANK_CALLBACK_URL"] = f"http://{url_host}:{bank_port}/callback"
+            env["BANK_RECEIVER_EVENTS"] = str(state.path / "bank-events.jsonl")
         # A queue of its own: two sandboxes sharing one Redis must not take each other's jobs.
         env.setdefault("PROMETHEUS_MULTIPROC_DIR", _fresh_metrics_dir(state.path))
         env.setdefault("QUEUE_NAME", f"lms-sandbox-{hashlib.sha1(str(state.path).encode()).hexdigest()[:8]}")
@@ -109,6 +122,10 @@ def run_sandbox(args: Any) -> int:
                          args.scoring_port, 1, SIMULATOR_THREADS,
                          http_probe(f"{settings.scoring_base_url}/_sim/health")),
             ]
+            if own_receiver:  # one process: it keeps the events in memory too
+                sims.append(supervisor.spawn("bank-receiver", gunicorn_argv(
+                    "lms_soap.sandbox.bank_receiver:create_app_from_env()", f"{args.host}:{bank_port}",
+                    1, SIMULATOR_THREADS), lambda c: http_ok(settings.bank_callback_url)))
             state.write_record({**record, "children": supervisor.pids()})
         supervisor.wait_ready(sims, READY_TIMEOUT_SECONDS)
         credentials = _register_and_create_clients(settings, state)
@@ -247,6 +264,10 @@ def _register_and_create_clients(settings: Settings, state: StateDir) -> dict[st
     }
     c = build_container(settings)
     try:
+        from lms_soap.lending.lifecycle import ensure_product
+        from lms_soap.lending.products import SANDBOX_FAST
+
+        ensure_product(SANDBOX_FAST, c.uow())  # idempotent: kept across restarts
         try:
             register_with_scoring_engine(settings.scoring_client_name, settings.transactions_url, c.uow(),
                                          c.scoring_engine, c.box, c.clock, generate_secret)
@@ -278,6 +299,8 @@ def _print_banner(state: StateDir, settings: Settings, credentials: dict[str, An
         f"  Scoring simulator  {credentials['scoring_url']}   (counters: /_sim/state)",
         f"  Database           {database}",
         f"  Redis              {redis}{' (embedded)' if embedded else ''}, queue {settings.queue_name}",
+        f"  Bank callback      {settings.bank_callback_url or '(BANK_CALLBACK_URL unset: not sent)'}"
+        f"   (NotifyLoanEvent; the sandbox's receiver logs each in {state.log_dir}/bank-receiver.log)",
         "",
         "  API clients (HTTP Basic, or a WS-Security UsernameToken):",
         *(f"    {key:8} {credentials[key]['username']:18} {credentials[key]['password']}"

@@ -14,7 +14,7 @@ from tests.conftest import make_settings
 from tests.support.processes import Gunicorn, Worker
 from tests.support.soap import zeep_client
 
-FINAL = {"APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
+FINAL = {"APPROVED", "DISBURSED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
 
 
 class Stack:

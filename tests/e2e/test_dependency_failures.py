@@ -121,14 +121,14 @@ def test_scoring_engine_down_fails_loans_cleanly_and_recovery_scores_them(rig):
             assert status_of(rig.loan_row(midway)) == "PENDING"
         rig.engine.rules.clear()
         row = wait_final(rig, [midway])[midway]
-        assert (status_of(row), row.status_reason) == ("APPROVED", "WITHIN_LIMIT")
+        assert (status_of(row), row.status_reason) == ("DISBURSED", "AUTO_DISBURSED")
         history = rig.ok("bank", "GetLoanStatus", f"<tns:loanId>{midway}</tns:loanId>")
         assert "SCORING_STARTED" in history.text
 
         # the engine is back: new loans, including those of customers whose loan failed, are approved
         again = [submit(rig, number, accepted) for number in (lost_early, held, later)]
         rows = wait_final(rig, again)
-        assert all(status_of(r) == "APPROVED" for r in rows.values()), {
+        assert all(status_of(r) == "DISBURSED" for r in rows.values()), {
             i: (status_of(r), r.status_reason) for i, r in rows.items()}
     assert_each_accepted_loan_settled_once(rig, accepted)
 
@@ -161,7 +161,7 @@ def test_scoring_engine_slow_garbage_or_500_fails_loans_then_scores_new_ones(rig
                 assert row.scoring_attempts == 0
             else:
                 assert row.scoring_attempts == rig.stack.settings.scoring_max_attempts
-        assert status_of(rows[first[control]]) == "APPROVED"
+        assert status_of(rows[first[control]]) == "DISBURSED"
         # a repeated requestId answers the same (failed) loan: nothing is submitted twice
         repeat = rig.ok("bank", "SubmitLoan", submit_fields("700000401", request_id="eng-700000401-1"))
         assert field(repeat, "loanId") == first["700000401"] and field(repeat, "status") == "FAILED"
@@ -169,7 +169,7 @@ def test_scoring_engine_slow_garbage_or_500_fails_loans_then_scores_new_ones(rig
         rig.engine.rules.clear()  # the engine behaves again
         second = [submit(rig, number, accepted, request_id=f"eng-{number}-2") for number in ENGINE_FAILURES]
         rows = wait_final(rig, second)
-        assert all(status_of(r) == "APPROVED" for r in rows.values()), {
+        assert all(status_of(r) == "DISBURSED" for r in rows.values()), {
             i: (status_of(r), r.status_reason) for i, r in rows.items()}
     assert_each_accepted_loan_settled_once(rig, accepted)
 
@@ -193,7 +193,7 @@ def test_redis_down_during_submit_accepts_the_loan_and_scores_it_once_back(rig):
     assert status_of(rig.loan_row(loan_id)) == "PENDING"  # its job was never queued: no one scored it
     with rig.worker():  # the reconciler finds the overdue loan and queues it
         row = wait_final(rig, [loan_id])[loan_id]
-    assert status_of(row) == "APPROVED"
+    assert status_of(row) == "DISBURSED"
     assert_each_accepted_loan_settled_once(rig, accepted)
 
 

@@ -35,7 +35,7 @@ from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS
 from tests.e2e.interop_support import background_worker
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
-DECIDED = {"APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
+DECIDED = {"APPROVED", "DISBURSED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
 POLL_DEADLINE = 30.0
 TRANSACTIONS_CUSTOMER = "234774784"  # two CBS records (the scoring engine documentation's)
 TRANSACTIONS_ACCOUNT = "332216783322167555621628"
@@ -286,9 +286,9 @@ def check_scenario(steps: list[dict[str, Any]], customer: str) -> None:
     assert in_progress["detail"]["loanId"] == loan_id
 
     decided = ok("status decided")["loan"]
-    assert decided["status"] == "APPROVED", decided
+    assert decided["status"] == "DISBURSED", decided  # STANDARD: disbursed at approval
     assert Decimal(str(decided["outstanding"])) == Decimal("1000.00")
-    assert [event["toStatus"] for event in decided["history"]][-1] == "APPROVED"
+    assert [event["toStatus"] for event in decided["history"]][-2:] == ["APPROVED", "DISBURSED"]
     assert ok("status by customer")["loan"]["loanId"] == loan_id
 
     listed = ok("list")

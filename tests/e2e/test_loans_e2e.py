@@ -28,11 +28,11 @@ def fault_of(exc_info) -> str:
 
 
 EXPECTED = {
-    "234774784": ("APPROVED", "WITHIN_LIMIT"),
+    "234774784": ("DISBURSED", "AUTO_DISBURSED"),
     "318411216": ("REJECTED", "AMOUNT_ABOVE_LIMIT"),
     "340397370": ("REJECTED", "EXCLUDED"),
     "366585630": ("FAILED", "SCORING_TIMEOUT"),
-    "397178638": ("APPROVED", "WITHIN_LIMIT"),
+    "397178638": ("DISBURSED", "AUTO_DISBURSED"),
 }
 
 
@@ -47,7 +47,7 @@ def test_every_test_customer_reaches_its_decision(stack, worker):
     for number, loan_id in submitted.items():
         loan = final[loan_id]
         assert (loan.status, loan.statusReason) == EXPECTED[number], number
-        if loan.status == "APPROVED":
+        if loan.status == "DISBURSED":
             assert loan.limitAmount >= loan.amount and loan.outstanding == Decimal("1000.00")
             assert loan.exclusion == "No Exclusion"
         if loan.status == "REJECTED":
@@ -55,7 +55,8 @@ def test_every_test_customer_reaches_its_decision(stack, worker):
     # history: every transition, oldest first
     approved = final[submitted["234774784"]]
     assert [(e.fromStatus, e.toStatus) for e in approved.history] == [
-        (None, "PENDING"), ("PENDING", "SCORING"), ("SCORING", "APPROVED")]
+        (None, "PENDING"), ("PENDING", "SCORING"), ("SCORING", "APPROVED"), ("APPROVED", "DISBURSED")]
+    assert approved.outstanding == Decimal("1000.00")  # STANDARD: no fee
     failed = final[submitted["366585630"]]
     assert failed.scoringAttempts == stack.settings.scoring_max_attempts
     # after FAILED the customer may apply again
@@ -79,18 +80,18 @@ def test_one_ongoing_loan_cancel_and_repayment_free_the_customer(stack, worker):
 
     second = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("300.00"))
     approved = stack.wait_final(bank, [second.loanId])[second.loanId]
-    assert approved.status == "APPROVED"
+    assert approved.status == "DISBURSED"
     with pytest.raises(zeep.exceptions.Fault) as exc:
         bank.service.RepayLoan(loanId=second.loanId, amount=Decimal("300.01"), reference="R-X")
     assert fault_of(exc) == "Client.AmountExceedsOutstanding"
     part = bank.service.RepayLoan(loanId=second.loanId, amount=Decimal("100.00"), reference="R-1")
-    assert part.status == "APPROVED" and part.outstanding == Decimal("200.00")
+    assert part.status == "DISBURSED" and part.outstanding == Decimal("200.00")
     repeat = bank.service.RepayLoan(loanId=second.loanId, amount=Decimal("100.00"), reference="R-1")
     assert repeat.outstanding == Decimal("200.00")  # same reference: idempotent
     closed = bank.service.RepayLoan(loanId=second.loanId, amount=Decimal("200.00"), reference="R-2")
     assert closed.status == "CLOSED" and closed.outstanding == Decimal("0.00")
     history = bank.service.GetLoanStatus(loanId=second.loanId).history
-    assert [e.toStatus for e in history] == ["PENDING", "SCORING", "APPROVED", "CLOSED"]
+    assert [e.toStatus for e in history] == ["PENDING", "SCORING", "APPROVED", "DISBURSED", "CLOSED"]
     assert bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("50.00")).status == "PENDING"
     listed = bank.service.ListLoans(customerNumber="234774784", limit=2)
     assert listed.total == 3 and len(listed.loans) == 2
@@ -140,7 +141,7 @@ def test_submit_while_redis_is_down_is_accepted_and_scored_later(e2e_settings):
         assert loan.status == "PENDING"
         with Worker(e2e_settings.replace(public_url=gunicorn.url), reconcile_interval=0.5):
             final = stack.wait_final(bank, [loan.loanId])[loan.loanId]
-        assert final.status == "APPROVED"
+        assert final.status == "DISBURSED"
         stack.container.close()
 
 
@@ -167,7 +168,7 @@ def test_concurrent_registrations_and_repayments_make_one_record(stack, worker):
     assert count(stack.settings, customers) == 1
 
     loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("100.00"))
-    assert stack.wait_final(bank, [loan.loanId])[loan.loanId].status == "APPROVED"
+    assert stack.wait_final(bank, [loan.loanId])[loan.loanId].status == "DISBURSED"
     repay = envelope("RepayLoan", f"<tns:loanId>{loan.loanId}</tns:loanId><tns:amount>10.00</tns:amount>"
                                   "<tns:reference>PAY-1</tns:reference>")
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -197,4 +198,4 @@ def test_the_worker_survives_redis_going_away(stack):
             bank = stack.zeep("bank")
             bank.service.RegisterCustomer(customerNumber="234774784")
             loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("100.00"))
-            assert stack.wait_final(bank, [loan.loanId])[loan.loanId].status == "APPROVED"
+            assert stack.wait_final(bank, [loan.loanId])[loan.loanId].status == "DISBURSED"

@@ -68,7 +68,7 @@ class Sandbox:
 
     def __init__(self, state: Path, ports: list[int], output: Path):
         self.state, self.output = state, output
-        self.lms_port, self.cbs_port, self.scoring_port = ports
+        self.lms_port, self.cbs_port, self.scoring_port, self.bank_port = ports
         self.process: subprocess.Popen | None = None
         self.record: dict = {}
 
@@ -76,7 +76,8 @@ class Sandbox:
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(
                 [*LMS_SOAP, "sandbox", "--state-dir", str(self.state), "--lms-port", str(self.lms_port),
-                 "--cbs-port", str(self.cbs_port), "--scoring-port", str(self.scoring_port), "--workers", "1"],
+                 "--cbs-port", str(self.cbs_port), "--scoring-port", str(self.scoring_port), "--bank-port", str(self.bank_port),
+                 "--workers", "1"],
                 cwd=ROOT, env=_child_env(), stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
         while "sandbox ready" not in self.output.read_text():
@@ -119,16 +120,18 @@ def _assert_stopped_cleanly(sandbox: Sandbox) -> None:
     assert sandbox.process.returncode == 0, sandbox.output.read_text()
     assert elapsed < STOP_TIMEOUT
     assert "sandbox stopped" in sandbox.output.read_text()
-    assert len(sandbox.record["children"]) == 4 and sandbox.record["redis_pid"]
+    # the simulators, the bank receiver, the LMS and the worker
+    assert len(sandbox.record["children"]) == 5 and sandbox.record["redis_pid"]
     leftovers = [pid for pid in sandbox.pids() if not _group_gone(pid)]
     assert leftovers == [], f"process groups left behind: {leftovers}"
-    busy = [p for p in (sandbox.lms_port, sandbox.cbs_port, sandbox.scoring_port) if not _port_free(p)]
+    busy = [p for p in (sandbox.lms_port, sandbox.cbs_port, sandbox.scoring_port, sandbox.bank_port)
+            if not _port_free(p)]
     assert busy == [], f"ports still in use: {busy}"
 
 
 def test_sandbox_runs_the_journey_stops_cleanly_and_restarts_on_its_state(tmp_path):
     state = tmp_path / "state"
-    ports = _distinct_free_ports(3)
+    ports = _distinct_free_ports(4)
     first = Sandbox(state, ports, tmp_path / "first.out")
     second = Sandbox(state, ports, tmp_path / "second.out")
     try:
@@ -156,6 +159,16 @@ def test_sandbox_runs_the_journey_stops_cleanly_and_restarts_on_its_state(tmp_pa
         for line in ("APPROVED", "transaction records fetched", "Client.LoanInProgress", "CLOSED",
                      "demo complete"):
             assert line in demo.stdout, demo.stdout
+
+        # the sandbox's bank receiver was told of the demo loan's every notified transition
+        events_file = state / "bank-events.jsonl"
+        deadline = time.monotonic() + 20
+        statuses: list[str] = []
+        while "CLOSED" not in statuses and time.monotonic() < deadline:
+            time.sleep(0.2)
+            statuses = [json.loads(line)["status"] for line in events_file.read_text().splitlines()] \
+                if events_file.exists() else []
+        assert statuses[-3:] == ["APPROVED", "DISBURSED", "CLOSED"], statuses
 
         # /metrics (admin credentials) counts what the demo did, summed over the LMS's gunicorn workers
         assert requests.get(f"{credentials['lms_url']}/metrics", timeout=5).status_code == 401

@@ -7,8 +7,8 @@ from decimal import Decimal
 from tests.e2e.conftest import Stack
 from tests.support.processes import Gunicorn, Worker
 
-EXPECTED = {"234774784": ("APPROVED", "WITHIN_LIMIT"), "318411216": ("REJECTED", "AMOUNT_ABOVE_LIMIT"),
-            "700000001": ("APPROVED", "WITHIN_LIMIT"), "700000002": ("APPROVED", "WITHIN_LIMIT")}
+EXPECTED = {"234774784": ("DISBURSED", "AUTO_DISBURSED"), "318411216": ("REJECTED", "AMOUNT_ABOVE_LIMIT"),
+            "700000001": ("DISBURSED", "AUTO_DISBURSED"), "700000002": ("DISBURSED", "AUTO_DISBURSED")}
 
 
 def test_without_redis_the_worker_scores_loans_from_the_database(e2e_settings, scoring_sim):
@@ -22,8 +22,8 @@ def test_without_redis_the_worker_scores_loans_from_the_database(e2e_settings, s
             assert loan.status == "PENDING"
             with Worker(stack.settings):
                 final = stack.wait_final(bank, [loan.loanId])[loan.loanId]
-            assert (final.status, final.statusReason) == ("APPROVED", "WITHIN_LIMIT")
-            assert [e.toStatus for e in final.history] == ["PENDING", "SCORING", "APPROVED"]
+            assert (final.status, final.statusReason) == ("DISBURSED", "AUTO_DISBURSED")
+            assert [e.toStatus for e in final.history] == ["PENDING", "SCORING", "APPROVED", "DISBURSED"]
             assert gunicorn.process.poll() is None
         finally:
             stack.container.close()

@@ -10,7 +10,7 @@ from rq import SimpleWorker
 import jobs.queue
 from jobs import context
 
-FINAL = {"APPROVED", "REJECTED", "FAILED"}
+FINAL = {"APPROVED", "DISBURSED", "REJECTED", "FAILED"}
 
 
 def drain(container, seconds: float, loan_id: str) -> str:
@@ -60,9 +60,9 @@ def test_duplicate_jobs_for_one_loan_make_one_decision(lms):
         loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("10.00"))
         for _ in range(5):  # a reconciler gone wild
             container.queue.schedule_scoring(loan.loanId)
-        assert drain(container, 20, loan.loanId) == "APPROVED"
+        assert drain(container, 20, loan.loanId) == "DISBURSED"
         history = bank.service.GetLoanStatus(loanId=loan.loanId).history
-        assert [e.toStatus for e in history] == ["PENDING", "SCORING", "APPROVED"]
+        assert [e.toStatus for e in history] == ["PENDING", "SCORING", "APPROVED", "DISBURSED"]
     finally:
         context.install(None)
         container.close()

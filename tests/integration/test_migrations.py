@@ -38,7 +38,7 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_sqlite_file(tmp_path):
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("loans")}
     assert indexes[ONGOING_INDEX]["unique"]
     assert _audit_triggers(engine) == ["audit_log_no_delete", "audit_log_no_update"]
-    migrate.downgrade(engine, "-1")
+    migrate.downgrade(engine, "0002")
     assert _audit_triggers(engine) == []  # the append-only migration (0003) takes its triggers back
     migrate.upgrade(engine)
     assert _audit_triggers(engine) == ["audit_log_no_delete", "audit_log_no_update"]

@@ -22,7 +22,7 @@ from tests.support.soap import SOAP_ENV, TNS, basic, envelope, faultcode, post, 
 ROOT = Path(__file__).resolve().parents[2]
 WSDL_PATH = ROOT / "wsdl" / "lms.wsdl"
 WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
-DECIDED = {"APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
+DECIDED = {"APPROVED", "DISBURSED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
 
 
 def get_wsdl(app, host: str = "127.0.0.1:8000", query: str = "wsdl") -> tuple[str, dict, bytes]:
@@ -166,9 +166,9 @@ def test_every_operation_answers_schema_valid_messages(lms):
     loan = c.call("SubmitLoan", fields(customerNumber=approved, amount="1000.00", requestId=request_id))
     loan_id = c.text(loan, "tns:loan/tns:loanId")
     c.call("GetLoanStatus", fields(customerNumber=approved))
-    assert decide(lms, c, loan_id) == "APPROVED"
+    assert decide(lms, c, loan_id) == "DISBURSED"
     with_history = c.call("GetLoanStatus", fields(loanId=loan_id))
-    assert len(with_history.findall(f".//{{{TNS}}}history")) == 3
+    assert len(with_history.findall(f".//{{{TNS}}}history")) == 4  # ... APPROVED, DISBURSED
     c.call("GetCustomer", fields(customerNumber=approved))  # with its ongoingLoan
     c.call("ListLoans", fields(customerNumber=approved, limit=100))
     c.call("RepayLoan", fields(loanId=loan_id, amount="400.00", reference=f"{loan_id}-1"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Callable
 
 from lms_soap.lending import errors
@@ -24,8 +25,12 @@ from lms_soap.lending.model import (
     ApiClient,
     Customer,
     Loan,
+    LoanStatus,
+    Notification,
     ScoringRegistration,
 )
+from lms_soap.lending.portfolio import BookEntry
+from lms_soap.lending.products import STANDARD, Product
 
 
 # --- persistence ----------------------------------------------------------------------------
@@ -37,6 +42,10 @@ class FakeDatabase:
     loans: dict[str, Loan] = field(default_factory=dict)
     api_clients: dict[str, ApiClient] = field(default_factory=dict)
     registration: ScoringRegistration | None = None
+    #: As the migrations leave it: STANDARD is there.
+    products: dict[str, Product] = field(default_factory=lambda: {STANDARD.code: STANDARD})
+    #: The outbox, by event id (rows arrive through Loan.notifications at commit).
+    outbox: dict[str, Notification] = field(default_factory=dict)
 
 
 class FakeCustomerRepository:
@@ -108,6 +117,63 @@ class FakeLoanRepository:
         for loan in self.rows.values():
             counts[loan.status.value] = counts.get(loan.status.value, 0) + 1
         return counts
+
+    def due_for_arrears(self, now: datetime, limit: int) -> list[Loan]:
+        due = [x for x in self.rows.values() if x.status in ONGOING
+               and x.next_arrears_at is not None and x.next_arrears_at <= now]
+        return sorted(due, key=lambda x: x.next_arrears_at)[:limit]
+
+    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
+        return next((x for x in self.rows.values() if x.customer_number == customer_number
+                     and x.status is LoanStatus.WRITTEN_OFF and (x.outstanding or 0) > 0), None)
+
+    def book_entries(self) -> list[BookEntry]:
+        zero = Decimal("0.00")
+        return [BookEntry(x.status.value, x.principal_outstanding or zero, x.outstanding or zero,
+                          x.due_date) for x in self.rows.values()]
+
+
+class FakeProductRepository:
+    def __init__(self, rows: dict[str, Product]):
+        self.rows = rows
+
+    def add(self, product: Product) -> None:
+        self.rows[product.code] = product
+
+    def get(self, code: str) -> Product | None:
+        return self.rows.get(code)
+
+    def list(self) -> list[Product]:
+        return [self.rows[code] for code in sorted(self.rows)]
+
+
+class FakeOutboxRepository:
+    def __init__(self, rows: dict[str, Notification]):
+        self.rows = rows
+
+    def claim_due(self, now: datetime, lease_end: datetime, limit: int) -> list[Notification]:
+        due = sorted((x for x in self.rows.values() if x.delivered_at is None
+                      and x.next_attempt_at is not None and x.next_attempt_at <= now),
+                     key=lambda x: (x.next_attempt_at, x.occurred_at))[:limit]
+        claimed = [copy.deepcopy(x) for x in due]
+        for row in due:
+            row.next_attempt_at = lease_end
+        return claimed
+
+    def mark_delivered(self, event_id: str, at: datetime, note: str | None = None) -> None:
+        row = self.rows[event_id]
+        row.delivered_at, row.next_attempt_at, row.last_error = at, None, note
+        row.attempts += 0 if note else 1
+
+    def mark_failed(self, event_id: str, error: str, retry_at: datetime) -> int:
+        row = self.rows[event_id]
+        if row.delivered_at is None:
+            row.attempts += 1
+            row.next_attempt_at, row.last_error = retry_at, error
+        return row.attempts
+
+    def pending_count(self) -> int:
+        return sum(1 for x in self.rows.values() if x.delivered_at is None)
 
 
 class FakeApiClientRepository:
@@ -194,10 +260,13 @@ class FakeUnitOfWork:
         self.loans = FakeLoanRepository(self._work.loans)
         self.api_clients = FakeApiClientRepository(self._work.api_clients)
         self.registrations = FakeRegistrationRepository(self._work)
+        self.products = FakeProductRepository(self._work.products)
+        self.outbox = FakeOutboxRepository(self._work.outbox)
 
     def _close(self) -> None:
         self._base = None
         self.customers = self.loans = self.api_clients = self.registrations = _Closed()
+        self.products = self.outbox = _Closed()
 
     def _changed(self, name: str) -> dict[str, Any]:
         base, work = getattr(self._base, name), getattr(self._work, name)
@@ -225,7 +294,8 @@ class FakeUnitOfWork:
         if len(set(ongoing)) != len(ongoing):
             raise errors.Conflict("refused by uq_loans_one_ongoing_per_customer",
                                   constraint="uq_loans_one_ongoing_per_customer")
-        for name, constraint in (("customers", "pk_customers"), ("api_clients", "uq_api_clients_username")):
+        for name, constraint in (("customers", "pk_customers"), ("api_clients", "uq_api_clients_username"),
+                                 ("products", "pk_products")):
             for key in self._changed(name):
                 if key not in getattr(base, name) and key in getattr(db, name):
                     raise errors.Conflict(f"refused by {constraint}", constraint=constraint)
@@ -237,8 +307,15 @@ class FakeUnitOfWork:
         for loan_id, loan in self._changed("loans").items():
             if loan_id in self._base.loans:
                 loan.version += 1  # what the ORM's version_id_col does on UPDATE
-            self.database.loans[loan_id] = copy.deepcopy(loan)
-        for name in ("customers", "api_clients"):
+            stored = copy.deepcopy(loan)
+            # The outbox rows the transitions appended go to the outbox; like the mapping's
+            # noload, a loan read later never carries them.
+            for row in stored.notifications:
+                self._work.outbox.setdefault(row.event_id, row)
+            stored.notifications = []
+            loan.notifications = []
+            self.database.loans[loan_id] = stored
+        for name in ("customers", "api_clients", "products", "outbox"):
             for key, row in self._changed(name).items():
                 getattr(self.database, name)[key] = copy.deepcopy(row)
         if self._work.registration != self._base.registration:

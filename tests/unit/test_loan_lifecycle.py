@@ -8,6 +8,7 @@ import pytest
 
 from lms_soap.lending import errors
 from lms_soap.lending.model import Loan, LoanStatus as S
+from lms_soap.lending.servicing import repay
 
 from .fakes import FakeClock
 from .world import CUSTOMER, World
@@ -16,13 +17,22 @@ from .world import CUSTOMER, World
 ALLOWED = {
     (S.PENDING, S.SCORING), (S.PENDING, S.FAILED), (S.PENDING, S.CANCELLED),
     (S.SCORING, S.APPROVED), (S.SCORING, S.REJECTED), (S.SCORING, S.FAILED), (S.SCORING, S.CANCELLED),
-    (S.APPROVED, S.CLOSED),
+    # release 1.1: the loan after approval
+    (S.APPROVED, S.DISBURSED), (S.APPROVED, S.EXPIRED), (S.APPROVED, S.CANCELLED),
+    (S.DISBURSED, S.OVERDUE), (S.DISBURSED, S.CLOSED),
+    (S.OVERDUE, S.DEFAULTED), (S.OVERDUE, S.WRITTEN_OFF), (S.OVERDUE, S.CLOSED),
+    (S.DEFAULTED, S.WRITTEN_OFF), (S.DEFAULTED, S.CLOSED),
 }
 FORBIDDEN = sorted({(a, b) for a in S for b in S} - ALLOWED)
 #: An allowed path from PENDING to each status.
 PATH = {S.PENDING: [], S.SCORING: [S.SCORING], S.APPROVED: [S.SCORING, S.APPROVED],
         S.REJECTED: [S.SCORING, S.REJECTED], S.FAILED: [S.FAILED], S.CANCELLED: [S.CANCELLED],
-        S.CLOSED: [S.SCORING, S.APPROVED, S.CLOSED]}
+        S.DISBURSED: [S.SCORING, S.APPROVED, S.DISBURSED],
+        S.CLOSED: [S.SCORING, S.APPROVED, S.DISBURSED, S.CLOSED],
+        S.OVERDUE: [S.SCORING, S.APPROVED, S.DISBURSED, S.OVERDUE],
+        S.DEFAULTED: [S.SCORING, S.APPROVED, S.DISBURSED, S.OVERDUE, S.DEFAULTED],
+        S.WRITTEN_OFF: [S.SCORING, S.APPROVED, S.DISBURSED, S.OVERDUE, S.WRITTEN_OFF],
+        S.EXPIRED: [S.SCORING, S.APPROVED, S.EXPIRED]}
 
 
 def loan_in(status: S, clock: FakeClock | None = None) -> Loan:
@@ -77,8 +87,9 @@ def test_the_whole_history_is_kept_in_order_with_times_and_reasons():
     loan = loan_in(S.CLOSED, clock)
     assert [(e.from_status, e.to_status, e.reason) for e in loan.events] == [
         (None, S.PENDING, "SUBMITTED"), (S.PENDING, S.SCORING, "TO_SCORING"),
-        (S.SCORING, S.APPROVED, "TO_APPROVED"), (S.APPROVED, S.CLOSED, "TO_CLOSED")]
-    assert [e.at for e in loan.events] == [start + timedelta(seconds=n) for n in range(4)]
+        (S.SCORING, S.APPROVED, "TO_APPROVED"), (S.APPROVED, S.DISBURSED, "TO_DISBURSED"),
+        (S.DISBURSED, S.CLOSED, "TO_CLOSED")]
+    assert [e.at for e in loan.events] == [start + timedelta(seconds=n) for n in range(5)]
 
 
 @pytest.mark.parametrize("final", [S.APPROVED, S.REJECTED, S.FAILED])
@@ -100,7 +111,7 @@ def test_a_cancellation_is_not_a_decision_and_stops_scoring(origin):
 
 def test_closing_keeps_the_approval_date():
     clock = FakeClock()
-    loan = loan_in(S.APPROVED, clock)
+    loan = loan_in(S.DISBURSED, clock)
     approved_at = loan.decided_at
     loan.transition(S.CLOSED, "REPAID", clock.advance(days=30))
     assert loan.decided_at == approved_at
@@ -113,69 +124,70 @@ def world() -> World:
 
 
 def test_a_partial_repayment_lowers_the_outstanding_amount(world):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     assert loan.outstanding == Decimal("1000.00")
-    repayment = loan.repay(Decimal("400.50"), "TX-1", world.clock.advance(60))
-    assert loan.outstanding == Decimal("599.50") and loan.status is S.APPROVED
+    repayment = repay(loan, Decimal("400.50"), "TX-1", world.clock.advance(60))
+    assert loan.outstanding == Decimal("599.50") and loan.status is S.DISBURSED
     assert (repayment.reference, repayment.amount, repayment.at) == (
         "TX-1", Decimal("400.50"), world.clock.now())
     assert loan.repayments == [repayment] and loan.updated_at == world.clock.now()
 
 
 def test_repaying_exactly_the_outstanding_amount_closes_the_loan(world):
-    loan = world.approved_loan("1000.00")
-    loan.repay(Decimal("999.99"), "TX-1", world.clock.advance(60))
-    loan.repay(Decimal("0.01"), "TX-2", world.clock.advance(60))
+    loan = world.disbursed_loan("1000.00")
+    repay(loan, Decimal("999.99"), "TX-1", world.clock.advance(60))
+    repay(loan, Decimal("0.01"), "TX-2", world.clock.advance(60))
     assert loan.outstanding == Decimal("0") and loan.status is S.CLOSED
-    assert (loan.events[-1].from_status, loan.events[-1].reason) == (S.APPROVED, "REPAID")
+    assert (loan.events[-1].from_status, loan.events[-1].reason) == (S.DISBURSED, "REPAID")
     assert not loan.is_ongoing
 
 
 def test_more_than_outstanding_is_refused_and_changes_nothing(world):
-    loan = world.approved_loan("1000.00")
-    loan.repay(Decimal("600.00"), "TX-1", world.clock.now())
+    loan = world.disbursed_loan("1000.00")
+    repay(loan, Decimal("600.00"), "TX-1", world.clock.now())
     with pytest.raises(errors.AmountExceedsOutstanding) as refused:
-        loan.repay(Decimal("400.01"), "TX-2", world.clock.now())
+        repay(loan, Decimal("400.01"), "TX-2", world.clock.now())
     assert refused.value.loan_id == loan.id
     assert loan.outstanding == Decimal("400.00") and [r.reference for r in loan.repayments] == ["TX-1"]
 
 
-@pytest.mark.parametrize("status", [S.PENDING, S.SCORING, S.REJECTED, S.FAILED, S.CANCELLED])
-def test_only_an_approved_loan_takes_repayments(status):
+@pytest.mark.parametrize("status", [S.PENDING, S.SCORING, S.APPROVED, S.REJECTED, S.FAILED,
+                                    S.CANCELLED, S.EXPIRED])
+def test_only_a_disbursed_loan_takes_repayments(status):
     loan = loan_in(status)
     with pytest.raises(errors.InvalidLoanState):
-        loan.repay(Decimal("1.00"), "TX-1", loan.updated_at)
+        repay(loan, Decimal("1.00"), "TX-1", loan.updated_at)
     assert loan.repayments == [] and loan.status is status
 
 
 def test_a_closed_loan_takes_no_new_repayment(world):
-    loan = world.approved_loan("100.00")
-    loan.repay(Decimal("100.00"), "TX-1", world.clock.now())
+    loan = world.disbursed_loan("100.00")
+    repay(loan, Decimal("100.00"), "TX-1", world.clock.now())
     with pytest.raises(errors.InvalidLoanState):
-        loan.repay(Decimal("1.00"), "TX-2", world.clock.now())
+        repay(loan, Decimal("1.00"), "TX-2", world.clock.now())
 
 
 def test_the_same_reference_again_is_idempotent(world):
-    loan = world.approved_loan("1000.00")
-    first = loan.repay(Decimal("300.00"), "TX-1", world.clock.now())
-    again = loan.repay(Decimal("300.00"), "TX-1", world.clock.advance(60))
+    loan = world.disbursed_loan("1000.00")
+    first = repay(loan, Decimal("300.00"), "TX-1", world.clock.now())
+    again = repay(loan, Decimal("300.00"), "TX-1", world.clock.advance(60))
     assert again == first and again.at == first.at
     assert loan.outstanding == Decimal("700.00") and len(loan.repayments) == 1
 
 
 def test_the_same_reference_is_idempotent_even_after_closing(world):
-    loan = world.approved_loan("1000.00")
-    first = loan.repay(Decimal("1000.00"), "TX-1", world.clock.now())
+    loan = world.disbursed_loan("1000.00")
+    first = repay(loan, Decimal("1000.00"), "TX-1", world.clock.now())
     assert loan.status is S.CLOSED
     history = list(loan.events)
-    assert loan.repay(Decimal("1000.00"), "TX-1", world.clock.advance(60)) == first
+    assert repay(loan, Decimal("1000.00"), "TX-1", world.clock.advance(60)) == first
     assert loan.status is S.CLOSED and loan.outstanding == 0 and loan.events == history
 
 
 def test_the_same_reference_with_another_amount_is_a_conflict(world):
-    loan = world.approved_loan("1000.00")
-    loan.repay(Decimal("300.00"), "TX-1", world.clock.now())
+    loan = world.disbursed_loan("1000.00")
+    repay(loan, Decimal("300.00"), "TX-1", world.clock.now())
     with pytest.raises(errors.IdempotencyConflict) as refused:
-        loan.repay(Decimal("300.01"), "TX-1", world.clock.now())
+        repay(loan, Decimal("300.01"), "TX-1", world.clock.now())
     assert refused.value.loan_id == loan.id
     assert loan.outstanding == Decimal("700.00") and len(loan.repayments) == 1

@@ -77,10 +77,10 @@ def test_submitting_works_from_the_snapshot_while_the_cbs_is_down(world):
     assert submit(world).status is S.PENDING
 
 
-@pytest.mark.parametrize("ongoing", [S.PENDING, S.SCORING, S.APPROVED])
+@pytest.mark.parametrize("ongoing", [S.PENDING, S.SCORING, S.APPROVED, S.DISBURSED])
 def test_a_second_loan_while_one_is_ongoing_names_the_ongoing_one(world, ongoing):
     first = {S.PENDING: lambda: submit(world), S.SCORING: world.scoring_loan,
-             S.APPROVED: world.approved_loan}[ongoing]()
+             S.APPROVED: world.approved_loan, S.DISBURSED: world.disbursed_loan}[ongoing]()
     scheduled = list(world.queue.scheduled)
     with pytest.raises(errors.LoanInProgress) as refused:
         submit(world, "300.00")
@@ -106,7 +106,7 @@ def finish(world: World, how: S) -> str:
             world.step_when_due(loan.id)
         world.engine.unavailable = False
     else:
-        loan = world.approved_loan("1000.00")
+        loan = world.disbursed_loan("1000.00")
         repay_loan(loan.id, Decimal("1000.00"), "TX-ALL", world.uow, world.clock)
     assert world.loan(loan.id).status is how
     return loan.id
@@ -297,9 +297,10 @@ def test_list_loans_of_an_unregistered_customer(world):
 
 
 # --- CancelLoan ---------------------------------------------------------------------------
-@pytest.mark.parametrize("status", [S.PENDING, S.SCORING])
-def test_a_loan_in_scoring_can_be_cancelled(world, status):
-    loan = submit(world) if status is S.PENDING else world.scoring_loan()
+@pytest.mark.parametrize("status", [S.PENDING, S.SCORING, S.APPROVED])
+def test_a_loan_not_yet_disbursed_can_be_cancelled(world, status):
+    loan = {S.PENDING: lambda: submit(world), S.SCORING: world.scoring_loan,
+            S.APPROVED: world.approved_loan}[status]()
     at = world.clock.advance(5)
     cancelled = cancel_loan(loan.id, "customer asked", world.uow, world.clock)
     stored = world.loan(loan.id)
@@ -313,9 +314,9 @@ def test_a_cancellation_without_reason_gets_a_default_one(world):
     assert cancel_loan(loan.id, None, world.uow, world.clock).status_reason == "CANCELLED_BY_REQUEST"
 
 
-@pytest.mark.parametrize("status", [S.APPROVED, S.REJECTED, S.FAILED, S.CANCELLED, S.CLOSED])
+@pytest.mark.parametrize("status", [S.DISBURSED, S.REJECTED, S.FAILED, S.CANCELLED, S.CLOSED])
 def test_other_loans_cannot_be_cancelled(world, status):
-    loan_id = world.approved_loan().id if status is S.APPROVED else finish(world, status)
+    loan_id = world.disbursed_loan().id if status is S.DISBURSED else finish(world, status)
     before = world.loan(loan_id)
     with pytest.raises(errors.InvalidLoanState) as refused:
         cancel_loan(loan_id, None, world.uow, world.clock)
@@ -334,12 +335,12 @@ def test_a_decision_committed_during_the_cancellation_wins(world):
     world.uow.interleave(lambda other: World(uow=other, engine=world.engine, clock=world.clock).step(loan.id))
     with pytest.raises(errors.InvalidLoanState):
         cancel_loan(loan.id, None, world.uow, world.clock)
-    assert world.loan(loan.id).status is S.APPROVED
+    assert world.loan(loan.id).status is S.DISBURSED  # approved and disbursed at once (STANDARD)
 
 
 # --- RepayLoan ----------------------------------------------------------------------------
 def test_repayments_are_stored_and_the_last_one_closes_the_loan(world):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     partly = repay_loan(loan.id, Decimal("250.00"), "TX-1", world.uow, world.clock)
     assert partly.outstanding == Decimal("750.00")
     assert world.loan(loan.id).outstanding == Decimal("750.00")
@@ -351,14 +352,14 @@ def test_repayments_are_stored_and_the_last_one_closes_the_loan(world):
 
 
 def test_a_repeated_repayment_is_applied_once(world):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     repay_loan(loan.id, Decimal("250.00"), "TX-1", world.uow, world.clock)
     again = repay_loan(loan.id, Decimal("250.00"), "TX-1", world.uow, world.clock)
     assert again.outstanding == world.loan(loan.id).outstanding == Decimal("750.00")
 
 
 def test_a_repayment_that_raced_with_its_own_repeat_is_applied_once(world):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     world.uow.interleave(lambda other: repay_loan(loan.id, Decimal("250.00"), "TX-1", other, world.clock))
     repaid = repay_loan(loan.id, Decimal("250.00"), "TX-1", world.uow, world.clock)
     assert repaid.outstanding == world.loan(loan.id).outstanding == Decimal("750.00")
@@ -369,13 +370,13 @@ def test_a_repayment_that_raced_with_its_own_repeat_is_applied_once(world):
     ("0.00", errors.AmountOutOfRange), ("-10.00", errors.AmountOutOfRange),
     ("10.005", errors.AmountOutOfRange), ("1000.01", errors.AmountExceedsOutstanding)])
 def test_bad_repayments_are_refused_and_change_nothing(world, amount, error):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     with pytest.raises(error):
         repay_loan(loan.id, Decimal(amount), "TX-1", world.uow, world.clock)
     assert world.loan(loan.id) == loan
 
 
-def test_repaying_a_loan_that_is_not_approved_or_unknown(world):
+def test_repaying_a_loan_that_is_not_disbursed_or_unknown(world):
     loan = submit(world)
     with pytest.raises(errors.InvalidLoanState):
         repay_loan(loan.id, Decimal("10.00"), "TX-1", world.uow, world.clock)
@@ -384,7 +385,7 @@ def test_repaying_a_loan_that_is_not_approved_or_unknown(world):
 
 
 def test_a_reference_reused_with_another_amount_is_a_conflict(world):
-    loan = world.approved_loan("1000.00")
+    loan = world.disbursed_loan("1000.00")
     repay_loan(loan.id, Decimal("250.00"), "TX-1", world.uow, world.clock)
     with pytest.raises(errors.IdempotencyConflict):
         repay_loan(loan.id, Decimal("300.00"), "TX-1", world.uow, world.clock)

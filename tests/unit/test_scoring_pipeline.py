@@ -86,14 +86,18 @@ def test_polls_that_are_not_ready_count_then_fail_the_loan_as_timed_out(world):
     assert world.submit("1000.00").status is S.PENDING
 
 
-def test_a_result_within_the_limit_approves_with_the_whole_amount_outstanding(world):
+def test_a_result_within_the_limit_approves_and_standard_disburses_with_the_whole_amount_outstanding(world):
+    """Release 1.1: STANDARD says autoDisburse, so the approval and the disbursement are one step."""
     loan = world.scoring_loan("1500.00")
     world.engine.query_answers.append(score(score=710, limit="2000.00"))
     scheduled = len(world.queue.scheduled)
-    assert world.step_when_due(loan.id) is S.APPROVED
+    assert world.step_when_due(loan.id) is S.DISBURSED
     stored = world.loan(loan.id)
     assert (stored.status_reason, stored.outstanding, stored.score, stored.limit_amount,
-            stored.exclusion) == ("WITHIN_LIMIT", Decimal("1500.00"), 710, Decimal("2000.00"), "No Exclusion")
+            stored.exclusion) == ("AUTO_DISBURSED", Decimal("1500.00"), 710, Decimal("2000.00"), "No Exclusion")
+    assert [(e.to_status, e.reason) for e in stored.events[-2:]] == [
+        (S.APPROVED, "WITHIN_LIMIT"), (S.DISBURSED, "AUTO_DISBURSED")]
+    assert stored.due_date == world.clock.now() + timedelta(days=30)
     assert stored.decided_at == world.clock.now() and stored.scoring_attempts == 1
     assert len(world.queue.scheduled) == scheduled
 
@@ -166,7 +170,7 @@ def test_engine_errors_while_polling_count_as_attempts(world):
     assert world.step_when_due(loan.id) is S.SCORING
     assert world.step_when_due(loan.id) is S.SCORING
     assert world.loan(loan.id).scoring_attempts == 2
-    assert world.step_when_due(loan.id) is S.APPROVED
+    assert world.step_when_due(loan.id) is S.DISBURSED
 
 
 def test_an_engine_failing_on_every_poll_times_the_loan_out(world):
@@ -231,7 +235,7 @@ def test_a_step_with_the_queue_down_is_kept_and_found_again_by_the_reconciler(wo
     assert world.reconcile(grace_seconds=10).requeued == 1
     assert world.queue.scheduled == [(loan.id, None)]
     world.engine.query_answers.append(score())
-    assert world.step(loan.id) is S.APPROVED
+    assert world.step(loan.id) is S.DISBURSED
 
 
 # --- reconcile ----------------------------------------------------------------------------
@@ -251,7 +255,7 @@ def test_reconcile_requeues_only_loans_overdue_past_the_grace(world):
 
 
 def test_reconcile_leaves_decided_loans_alone(world):
-    world.approved_loan()
+    world.disbursed_loan()
     world.queue.scheduled.clear()
     world.clock.advance(hours=1)
     assert world.reconcile() == ReconcileReport(requeued=0, failed=0, queue_down=False)
@@ -287,8 +291,8 @@ def test_reconcile_reports_the_queue_down_and_loses_nothing(world):
 
 # --- the limit: the engine's exact value decides ---------------------------------------------
 @pytest.mark.parametrize("limit, status, shown", [
-    ("999.995", S.REJECTED, "999.99"), ("1000.004999", S.APPROVED, "1000.00"),
-    ("999.999999", S.REJECTED, "999.99"), ("1000", S.APPROVED, "1000.00"),
+    ("999.995", S.REJECTED, "999.99"), ("1000.004999", S.DISBURSED, "1000.00"),
+    ("999.999999", S.REJECTED, "999.99"), ("1000", S.DISBURSED, "1000.00"),
 ])
 def test_the_decision_uses_the_exact_limit_and_the_stored_limit_is_rounded_down(world, limit, status, shown):
     """A limit a fraction of a cent below the amount rejects it; what is stored (and shown in
@@ -312,7 +316,7 @@ def test_a_loan_that_waited_through_our_outage_is_scored_when_we_are_back(world)
     assert (report.failed, report.requeued) == (0, 1)
     assert world.step(loan.id) is S.SCORING
     world.engine.query_answers.append(score())
-    assert world.step_when_due(loan.id) is S.APPROVED
+    assert world.step_when_due(loan.id) is S.DISBURSED
 
 
 def test_the_deadline_runs_from_the_first_attempt_at_the_engine(world):
@@ -405,5 +409,5 @@ def test_run_due_steps_steps_every_due_loan_once_and_leaves_the_others(world):
     world.engine.query_answers[:] = [score(), score()]
     assert run_due_steps(world.uow, world.engine, world.queue, world.box, world.clock,
                          world.scoring_policy) == 2
-    assert {world.loan(i).status for i in (pending.id, polling.id)} == {S.APPROVED}
+    assert {world.loan(i).status for i in (pending.id, polling.id)} == {S.DISBURSED}
     assert len(world.engine.query_calls) == 2

@@ -40,7 +40,7 @@ def loans(draw) -> Loan:
                 request_id=draw(maybe_text), status_reason=draw(maybe_text),
                 score=draw(st.none() | st.integers(-2**31, 2**31 - 1)), limit_amount=draw(money),
                 exclusion=draw(maybe_text), exclusion_reason=draw(maybe_text),
-                scoring_attempts=draw(st.integers(0, 50)), outstanding=draw(money),
+                scoring_attempts=draw(st.integers(0, 50)), principal_outstanding=draw(money),
                 decided_at=draw(st.none() | moments), events=events)
 
 

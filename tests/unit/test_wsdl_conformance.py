@@ -249,7 +249,8 @@ def test_money_is_decimal_with_two_fraction_digits_and_times_are_datetime(schema
     status = next(e for e in children(schema, "Loan") if e.get("name") == "status")
     values = [v.get("value") for v in schema.findall(
         f"xs:simpleType[@name='{resolve(status, status.get('type'))[1]}']/xs:restriction/xs:enumeration", NS)]
-    assert values == ["PENDING", "SCORING", "APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"]
+    assert values == ["PENDING", "SCORING", "APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED",
+                      "DISBURSED", "OVERDUE", "DEFAULTED", "WRITTEN_OFF", "EXPIRED"]  # 1.1, appended
 
 
 def test_transaction_data_has_the_72_cbs_fields_in_cbs_order(schema):
