@@ -17,6 +17,7 @@ T = TypeVar("T")
 #: How often a use case re-reads and retries after losing a race to a concurrent writer.
 CONFLICT_RETRIES = 3
 MAX_PAGE = 100
+DEFAULT_PAGE = 20  # ListLoans without a limit
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str |
 
 
 def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None = None,
-               offset: int = 0, limit: int = 20) -> tuple[Sequence[Loan], int]:
+               offset: int = 0, limit: int = DEFAULT_PAGE) -> tuple[Sequence[Loan], int]:
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise errors.SchemaValidationError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
     with uow:
