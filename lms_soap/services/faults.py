@@ -99,7 +99,7 @@ def catalogue_error(error: BaseException) -> errors.LendingError:
         return errors.InternalError("internal error", loan_id=error.loan_id, customer_number=error.customer_number)
     if isinstance(error, errors.LendingError):
         return error
-    code = error.faultcode or "" if isinstance(error, Fault) else ""
+    code = (error.faultcode or "") if isinstance(error, Fault) else ""
     if "SchemaValidationError" in code or code.startswith("Client"):
         # Spyne's client refusals (schema validation, unknown method, unreadable values).
         return errors.SchemaValidationError(_readable(error.faultstring))

@@ -51,7 +51,7 @@ def test_gunicorn_still_ignores_the_connection_header_an_application_sends():
     assert not resp.should_close()
 
 
-def test_gunicorns_own_refusals_are_catalogue_faults_that_close_the_connection(monkeypatch):
+def test_gunicorns_own_refusals_are_catalogue_faults_that_close_the_connection():
     server_errors.install()
     assert util.write_error is server_errors._soap_write_error
     left, right = socket.socketpair()
