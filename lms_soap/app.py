@@ -1,5 +1,8 @@
 """create_app(settings) -> the WSGI application: SOAP at /soap (WSDL at /soap?wsdl), REST
-transactions, /healthz, /readyz and /metrics; every response carries X-Request-ID."""
+transactions, /healthz, /readyz and /metrics; every response carries X-Request-ID.
+
+Each request gets one RequestContext (services/request_context.py) here; after the response, its
+fields feed the request counters, the access log and the audit trail (web/audit_trail.py)."""
 from __future__ import annotations
 
 import logging
@@ -11,16 +14,17 @@ from sqlalchemy import text
 
 from lms_soap.bootstrap import Container, build_container
 from lms_soap.config import Settings
-from lms_soap.lending import errors
 from lms_soap.logs import request_id_var
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application
 from lms_soap.services.auth import Authenticator
+from lms_soap.services.faults import fault_response
+from lms_soap.services.request_context import RequestContext
 from lms_soap.services.wsdl_document import build_wsdl
-from lms_soap.services.context import ENV_CONTAINER, ENV_OUTCOME
 from lms_soap.web import metrics
 from lms_soap.web.audit_trail import AuditTrail
-from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL, SoapGateway, soap_fault_response
+from lms_soap.web.gateway import SoapGateway
 from lms_soap.web.replay_cache import build_replay_cache
+from lms_soap.web.server_errors import connection_closer
 from lms_soap.web.rest import PREFIX as REST_PREFIX
 from lms_soap.web.rest import TransactionsEndpoint
 
@@ -47,9 +51,9 @@ class LmsApp:
         if not _REQUEST_ID.match(request_id):
             request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        environ[ENV_CONTAINER] = self.container
-        started = time.perf_counter()
-        audit_token = self.audit.begin(environ, request_id, started)
+        request = RequestContext(self.container, request_id, time.perf_counter(),
+                                 close_connection=connection_closer(start_response)).attach(environ)
+        audit_token = self.audit.begin(request)
         captured = {}
 
         def start(status, headers, exc_info=None):
@@ -58,13 +62,14 @@ class LmsApp:
 
         try:
             body = list(self._route(environ, start))  # bodies are small; materialise to time them
-        except Exception:  # noqa: BLE001 - never an HTML page or a traceback to the caller
-            log.exception("unhandled error")
-            body = soap_fault_response(start, errors.InternalError("internal error"), environ)
+        except Exception as exc:  # noqa: BLE001 - never an HTML page or a traceback to the caller
+            status, headers, fault = fault_response(exc, request)  # logs it: not a catalogue error
+            start(status, headers)
+            body = [fault]
         finally:
             request_id_var.reset(token)
             self.audit.end(audit_token)
-        self._observe(environ, captured.get("status", "500"), time.perf_counter() - started, request_id)
+        self._observe(request, captured.get("status", "500"), time.perf_counter() - request.started)
         return body
 
     def _route(self, environ, start_response):
@@ -75,7 +80,6 @@ class LmsApp:
                 return _respond(start_response, "200 OK", "text/xml; charset=utf-8", self.wsdl)
             return self.soap(environ, start_response)
         if path == REST_PREFIX or path.startswith(REST_PREFIX + "/"):
-            environ[ENV_OPERATION] = "REST:transactions"
             return self.rest(environ, start_response)
         if path == "/healthz":
             return _respond(start_response, "200 OK", "text/plain", b"ok\n")
@@ -105,21 +109,20 @@ class LmsApp:
         return _respond(start_response, "200 OK" if ok else "503 Service Unavailable", "text/plain", body)
 
     # --- metrics, access log, audit ------------------------------------------------------------
-    def _observe(self, environ, status: str, elapsed: float, request_id: str) -> None:
-        operation = environ.get(ENV_OPERATION)
+    def _observe(self, request: RequestContext, status: str, elapsed: float) -> None:
+        operation = request.operation_name
         if operation is None:
             return  # WSDL, health and metrics requests are not counted
-        outcome = environ.get(ENV_OUTCOME, {})
-        faultcode = outcome.get("faultcode") or ("" if status.startswith("2") else status.split()[0])
+        faultcode = request.faultcode or ("" if status.startswith("2") else status.split()[0])
         metrics.REQUESTS.labels(operation, faultcode or "OK").inc()
         metrics.LATENCY.labels(operation).observe(elapsed)
-        principal = environ.get(ENV_PRINCIPAL)
+        principal = request.principal
         duration_ms = int(elapsed * 1000)
         log.info("%s %s", operation, faultcode or "OK", extra={
             "operation": operation, "principal": principal.username if principal else None,
             "faultcode": faultcode or None, "duration_ms": duration_ms,
-            "customer": outcome.get("customer"), "loan": outcome.get("loan")})
-        self.audit.record(environ, faultcode, elapsed, request_id)
+            "customer": request.customer, "loan": request.loan})
+        self.audit.record(request, faultcode, elapsed)
 
 
 def _respond(start_response, status: str, content_type: str, body: bytes) -> list[bytes]:

@@ -20,6 +20,7 @@ CONFLICT_RETRIES = 3
 MAX_PAGE = 100
 #: CancelLoan: before the money is out.
 CANCELLABLE = frozenset({LoanStatus.PENDING, LoanStatus.SCORING, LoanStatus.APPROVED})
+DEFAULT_PAGE = 20  # ListLoans without a limit
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str |
 
 
 def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None = None,
-               offset: int = 0, limit: int = 20) -> tuple[Sequence[Loan], int]:
+               offset: int = 0, limit: int = DEFAULT_PAGE) -> tuple[Sequence[Loan], int]:
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise errors.SchemaValidationError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
     with uow:

@@ -1,115 +1,71 @@
-"""Assembles the one published service from the per-area operations, and maps every error to the
-fault catalogue in one place (call_wrapper for the handlers, handle_error for Spyne's own refusals).
+"""Assembles the one published service from the operation table (services/operations.py), and
+hands every error raised inside Spyne to the one fault path (services/faults.py fault_response):
+call_wrapper for the handlers' errors, handle_error for Spyne's own refusals and for writing.
 
-Spyne notes (2.14.0): every ServiceBase class becomes its own wsdl:service, so the per-area @rpc
-functions are gathered into a single ServiceBase here; a DTD makes Spyne's lxml validator raise
-outside its fault handling, so the document is parsed (hardened) by web/gateway.py first and
-handed to Spyne already parsed (HardenedSoap11.create_in_document).
+Spyne notes (2.14.0): every ServiceBase class becomes its own wsdl:service, so the handlers are
+gathered into a single ServiceBase here; a DTD makes Spyne's lxml validator raise outside its
+fault handling, so the document is parsed (hardened) by web/gateway.py first and handed to Spyne
+already parsed (HardenedSoap11.create_in_document); Spyne replaces any exception but a Fault
+with a Server fault of its own, so call_wrapper raises CaughtFault.
 """
 from __future__ import annotations
 
 import functools
-import logging
-import re
-from typing import Any
 
-from spyne import Application, Fault, ServiceBase
+from spyne import Application, ServiceBase
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from lms_soap.lending import errors
-
-from . import customers, loans, scoring
-from .faults import WireFault, internal_fault, to_fault
+from .faults import CaughtFault, fault_response
+from .operations import OPERATIONS
+from .request_context import ENVIRON_KEY
 from .serializer import FastSoap11
 from .types import TNS
 
-log = logging.getLogger(__name__)
-
 SERVICE_NAME = "LoanManagementService"
-ENV_DOCUMENT = "lms.document"  # the request envelope, parsed and checked by the gateway
-from .context import ENV_OUTCOME  # noqa: E402  what the call ended with
 
 
 def build_service() -> type[ServiceBase]:
-    methods: dict[str, Any] = {}
-    for area in (customers, loans, scoring):
-        methods.update(area.OPERATIONS)
-    return type(SERVICE_NAME, (ServiceBase,), methods)
+    return type(SERVICE_NAME, (ServiceBase,), {op.name: op.handler for op in OPERATIONS})
 
 
 class HardenedSoap11(Soap11):
     """Soap11 that takes the envelope the gateway parsed with DTDs, entities and network off."""
 
     def create_in_document(self, ctx, charset=None):
-        document = ctx.transport.req_env.get(ENV_DOCUMENT)
+        request = ctx.transport.req_env.get(ENVIRON_KEY)
+        document = request.document if request is not None else None
         if document is None:  # never reached through create_app; kept for direct use
             return super().create_in_document(ctx, charset)
         ctx.in_document = (document, {})
 
 
-def _catalogue_fault(error: BaseException) -> WireFault:
-    if isinstance(error, WireFault):
-        return error
-    if isinstance(error, errors.LendingError):
-        return to_fault(error)
-    if isinstance(error, Fault):
-        code = error.faultcode or ""
-        if "SchemaValidationError" in code or code.startswith("Client.Validation"):
-            return to_fault(errors.SchemaValidationError(_readable(error.faultstring)))
-        if code.startswith("Client"):
-            # Spyne's other client refusals (unknown method, unreadable values) break the schema too.
-            return to_fault(errors.SchemaValidationError(_readable(error.faultstring)))
-    log.error("unexpected error: %r", error, exc_info=isinstance(error, Exception) and error)
-    return internal_fault()
-
-
-#: libxml2's location and error-code prefix ("<string>:1:0:ERROR:SCHEMASV:SCHEMAV_CVC_...: ").
-_LIBXML2_PREFIX = re.compile(r"^<string>:\d+:\d+:[A-Z]+:[A-Z0-9_]+:[A-Z0-9_]+: ")
-
-
-def _readable(text: str | bytes | None) -> str:
-    # Spyne's lxml validator gives the libxml2 message as bytes: a bytes faultstring makes the
-    # fault unserializable (an InternalError instead of the SchemaValidationError).
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = _LIBXML2_PREFIX.sub("", (text or "").strip())
-    return (text or "the request breaks the schema")[:500]
-
-
 class LmsApplication(Application):
     def call_wrapper(self, ctx):
-        outcome = ctx.transport.req_env.setdefault(ENV_OUTCOME, {})
         try:
             return super().call_wrapper(ctx)
         except Exception as exc:  # noqa: BLE001 - every error leaves as a catalogue fault
-            fault = _catalogue_fault(exc)
-            outcome["faultcode"] = fault.faultcode
-            if isinstance(exc, errors.LendingError):
-                outcome.setdefault("loan", exc.loan_id)
-            raise fault from None
+            raise CaughtFault(exc) from None
 
 
 class LmsWsgiApplication(WsgiApplication):
-    """Spyne's WSGI server with our WSDL bytes and our fault mapping for refusals made by Spyne
-    itself (schema validation happens before call_wrapper)."""
+    """Spyne's WSGI server with our WSDL bytes, and every error it meets answered by the one
+    fault path: schema validation (before call_wrapper), the handlers' errors (CaughtFault), a
+    response that could not be written. Spyne's own fault serialization is never used."""
 
     def __init__(self, app: Application, wsdl: bytes):
         super().__init__(app)
         self._wsdl = wsdl
 
     def handle_error(self, p_ctx, others, error, start_response):
-        fault = _catalogue_fault(error)
-        p_ctx.out_error = fault
-        if p_ctx.in_error is not None:
-            p_ctx.in_error = fault
-        # A failure while writing the response leaves Spyne's half-built document and its 200
-        # status behind: drop them, or the caller gets an empty 200 envelope instead of the fault.
-        p_ctx.out_document = None
-        p_ctx.out_string = None
-        p_ctx.transport.resp_code = None
-        p_ctx.transport.req_env.setdefault(ENV_OUTCOME, {})["faultcode"] = fault.faultcode
-        return super().handle_error(p_ctx, others, fault, start_response)
+        status, headers, body = fault_response(error, p_ctx.transport.req_env.get(ENVIRON_KEY))
+        start_response(status, headers)
+        # What Spyne's own handle_error does besides writing the fault: its events, and closing
+        # the method context (there are no auxiliary contexts: no operation is declared _aux).
+        self.event_manager.fire_event("wsgi_exception", p_ctx)
+        p_ctx.close()
+        self.event_manager.fire_event("wsgi_close", p_ctx)
+        return [body]
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from lxml import etree
 
@@ -26,6 +26,9 @@ from lms_soap.lending import errors
 from lms_soap.lending.api_clients import USERNAME, authenticate
 from lms_soap.lending.model import Role
 from lms_soap.lending.ports import SecretBox, UnitOfWork
+
+if TYPE_CHECKING:
+    from lms_soap.services.operations import Operation
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -35,22 +38,6 @@ PASSWORD_TEXT = (
 BASE64_BINARY = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 )
-
-BANK, SCORING, ADMIN = Role.BANK, Role.SCORING, Role.ADMIN
-#: The contract's role table: which roles may call which operation.
-OPERATION_ROLES: dict[str, frozenset[Role]] = {
-    "RegisterCustomer": frozenset({BANK, ADMIN}),
-    "GetCustomer": frozenset({BANK, ADMIN}),
-    "SubmitLoan": frozenset({BANK, ADMIN}),
-    "GetLoanStatus": frozenset({BANK, ADMIN}),
-    "ListLoans": frozenset({BANK, ADMIN}),
-    "CancelLoan": frozenset({BANK, ADMIN}),
-    "RepayLoan": frozenset({BANK, ADMIN}),
-    "ScoringRegister": frozenset({ADMIN}),
-    "GetTransactions": frozenset({SCORING, ADMIN}),
-}
-#: Operations that change nothing (not written to the audit log).
-READ_OPERATIONS = frozenset({"GetCustomer", "GetLoanStatus", "ListLoans", "GetTransactions"})
 
 #: Seconds a verified credential is trusted without a database read (revocation delay at most).
 CREDENTIAL_CACHE_SECONDS = 5.0
@@ -72,8 +59,8 @@ class Credentials:
 
 
 class CredentialsMissing(errors.AuthenticationFailed):
-    """Neither an Authorization header nor a wsse:Security header came: the gateway answers HTTP 401
-    with a Basic challenge, for clients that send credentials only when challenged."""
+    """Neither an Authorization header nor a wsse:Security header came: the fault path answers HTTP
+    401 with a Basic challenge, for clients that send credentials only when challenged."""
 
 
 def basic_credentials(authorization: str | None) -> Credentials | None:
@@ -196,7 +183,16 @@ class Authenticator:
         return principal
 
 
-def authorize(principal: Principal, operation: str) -> None:
-    roles = OPERATION_ROLES.get(operation)
-    if roles is None or principal.role not in roles:
-        raise errors.NotAuthorized(f"role {principal.role.value} may not call {operation}")
+def verify_basic(authenticator: Authenticator, authorization: str | None, missing: str) -> Principal:
+    """The principal of an HTTP Basic Authorization header (REST and /metrics take nothing else)."""
+    credentials = basic_credentials(authorization)
+    if credentials is None:
+        raise errors.AuthenticationFailed(missing)
+    return authenticator.verify(credentials)
+
+
+def authorize(principal: Principal, operation: "Operation", action: str | None = None) -> None:
+    """May this principal call this operation (its roles in the operation table)? `action` words
+    the refusal ("read transactions"); by default "call <operation>"."""
+    if principal.role not in operation.roles:
+        raise errors.NotAuthorized(f"role {principal.role.value} may not {action or 'call ' + operation.name}")

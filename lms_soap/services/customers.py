@@ -30,6 +30,3 @@ def GetCustomer(ctx, customerNumber):
     note(ctx, customer=customerNumber)
     customer, ongoing = get_customer(customerNumber, deps(ctx).uow())
     return pack_customer(customer, ongoing)
-
-
-OPERATIONS = {"RegisterCustomer": RegisterCustomer, "GetCustomer": GetCustomer}

@@ -1,18 +1,33 @@
-"""The fault catalogue on the wire: every domain error becomes one SOAP 1.1 fault, here and only here.
+"""The one fault path: every error of a request becomes the catalogue's SOAP fault here, and only here.
+
+fault_response(error, request) -> (status, headers, body) is called by the gateway's refusals
+(web/gateway.py), Spyne's error hook (services/application.py: schema validation, the handlers'
+domain errors, a response that could not be written), the app's last-resort handler (app.py) and
+gunicorn's own refusals (web/server_errors.py). Any exception goes in: a domain error
+(lending/errors.py), a Spyne Fault, anything unexpected (logged here, answered InternalError).
 
 A fault carries faultcode `Client.<Reason>`/`Server.<Reason>`, a readable faultstring and a
 <detail> holding one `tns:LmsFault` element (code, loanId?, customerNumber?) of the type the
-WSDL declares, so that zeep, suds and SoapUI can read it.
+WSDL declares, so that zeep, suds and SoapUI can read it. HTTP status: 500, but 401 with a Basic
+challenge when no credentials came at all (CredentialsMissing).
+
+SOAP 1.2: add its envelope writer (env:Code env:Sender/env:Receiver with the catalogue code as
+env:Subcode, the same LmsFault in env:Detail) and its content type to ENVELOPES; the request
+context's soap_version picks it. Nothing else changes.
 """
 from __future__ import annotations
 
 import logging
+import re
+from typing import Callable
 
 from lxml import etree
 from spyne import Fault, Unicode
 
 from lms_soap.lending import errors
 
+from .auth import CredentialsMissing
+from .request_context import SOAP11, RequestContext
 from .types import TNS
 
 log = logging.getLogger(__name__)
@@ -35,7 +50,8 @@ FAULT_DOCUMENTATION = (
 class LmsFault(Fault):
     """Declared on every operation (`_throws`): its fields describe the <detail> content.
 
-    Never raised itself: Spyne would write these fields inside soap:Fault. WireFault is raised.
+    Never raised itself: Spyne would write these fields inside soap:Fault. fault_response writes
+    the <detail> (detail_element) of every fault.
     """
 
     __namespace__ = TNS
@@ -50,14 +66,16 @@ class LmsFault(Fault):
     ]
 
 
-class WireFault(Fault):
-    """What is raised: no fields of its own, so soap:Fault holds only faultcode, faultstring and
-    the <detail> element built by detail_element()."""
+class CaughtFault(Fault):
+    """An error a handler raised, on its way through Spyne to handle_error: what call_wrapper
+    raises, since Spyne keeps a Fault as it is but replaces any other exception with its own."""
 
     __namespace__ = TNS
 
-    def __init__(self, faultcode: str, faultstring: str, detail=None):
-        super().__init__(faultcode=faultcode, faultstring=faultstring, detail=detail)
+    def __init__(self, raised: BaseException):
+        self.raised = raised
+        self.error = catalogue_error(raised)
+        super().__init__(faultcode=self.error.faultcode, faultstring=self.error.message)
 
 
 def detail_element(code: str, loan_id: str | None = None, customer_number: str | None = None) -> etree._Element:
@@ -70,30 +88,40 @@ def detail_element(code: str, loan_id: str | None = None, customer_number: str |
     return root
 
 
-def to_fault(error: errors.LendingError) -> WireFault:
-    """The one mapping from domain errors to catalogue faults."""
-    message = error.message
+def catalogue_error(error: BaseException) -> errors.LendingError:
+    """The one mapping of any exception to the catalogue error the caller is answered with."""
+    if isinstance(error, CaughtFault):
+        return error.error
     if isinstance(error, errors.Conflict):  # a race we could not settle by retrying
-        error = errors.ServiceUnavailable("the request collided with a concurrent one; retry")
-        message = error.message
+        return errors.ServiceUnavailable("the request collided with a concurrent one; retry")
     if type(error) is errors.LendingError or isinstance(error, errors.InternalError):
-        message = "internal error"  # details only in the server log
-    return WireFault(
-        faultcode=error.faultcode,
-        faultstring=message,
-        detail=detail_element(error.code, error.loan_id, error.customer_number),
-    )
+        # Details only in the server log.
+        return errors.InternalError("internal error", loan_id=error.loan_id, customer_number=error.customer_number)
+    if isinstance(error, errors.LendingError):
+        return error
+    code = (error.faultcode or "") if isinstance(error, Fault) else ""
+    if "SchemaValidationError" in code or code.startswith("Client"):
+        # Spyne's client refusals (schema validation, unknown method, unreadable values).
+        return errors.SchemaValidationError(_readable(error.faultstring))
+    log.error("unexpected error: %r", error, exc_info=isinstance(error, Exception) and error)
+    return errors.InternalError("internal error")
 
 
-def internal_fault() -> WireFault:
-    return to_fault(errors.InternalError("internal error"))
+#: libxml2's location and error-code prefix ("<string>:1:0:ERROR:SCHEMASV:SCHEMAV_CVC_...: ").
+_LIBXML2_PREFIX = re.compile(r"^<string>:\d+:\d+:[A-Z]+:[A-Z0-9_]+:[A-Z0-9_]+: ")
 
 
-def fault_envelope(error: errors.LendingError) -> bytes:
-    """A complete SOAP 1.1 fault envelope, for refusals made before Spyne runs (gateway.py).
+def _readable(text: str | bytes | None) -> str:
+    # Spyne's lxml validator gives the libxml2 message as bytes: a bytes faultstring makes the
+    # fault unserializable (an InternalError instead of the SchemaValidationError).
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = _LIBXML2_PREFIX.sub("", (text or "").strip())
+    return (text or "the request breaks the schema")[:500]
 
-    Same shape as Spyne's own faults: soap:Fault with faultcode, faultstring and detail.
-    """
+
+def soap11_envelope(error: errors.LendingError) -> bytes:
+    """A complete SOAP 1.1 fault envelope: soap:Fault with faultcode, faultstring and detail."""
     env = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
     body = etree.SubElement(env, f"{{{SOAP11_ENV}}}Body")
     fault = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
@@ -102,3 +130,31 @@ def fault_envelope(error: errors.LendingError) -> bytes:
     detail = etree.SubElement(fault, "detail")
     detail.append(detail_element(error.code, error.loan_id, error.customer_number))
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+#: SOAP version -> (envelope writer, Content-Type).
+ENVELOPES: dict[str, tuple[Callable[[errors.LendingError], bytes], str]] = {
+    SOAP11: (soap11_envelope, "text/xml; charset=utf-8"),
+}
+#: The challenge sent with HTTP 401 (a request with neither Authorization nor wsse:Security).
+CHALLENGE = 'Basic realm="lms-soap"'
+
+
+def fault_response(error: BaseException, request: RequestContext | None = None,
+                   ) -> tuple[str, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of the catalogue fault answering `error`, in the request's SOAP
+    version (1.1 without a request: gunicorn's refusals); its faultcode (and the loan a domain
+    error names) noted in the request context for the logs, the counters and the audit log."""
+    answer = catalogue_error(error)
+    version = request.soap_version if request is not None else SOAP11
+    write, content_type = ENVELOPES[version]
+    body = write(answer)
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    if request is not None:
+        request.faultcode = answer.faultcode
+        raised = error.raised if isinstance(error, CaughtFault) else error
+        if request.loan is None and isinstance(raised, errors.LendingError):
+            request.loan = raised.loan_id
+    if isinstance(answer, CredentialsMissing):  # the contract's one exception to HTTP 500
+        return "401 Unauthorized", [*headers, ("WWW-Authenticate", CHALLENGE)], body
+    return "500 Internal Server Error", headers, body

@@ -58,7 +58,7 @@ def ListLoans(ctx, customerNumber, status, offset, limit):
     note(ctx, customer=customerNumber)
     rows, total = lending.list_loans(deps(ctx).uow(), customerNumber,
                                      LoanStatus(str(status)) if status else None,
-                                     offset or 0, limit or 20)
+                                     offset or 0, limit or lending.DEFAULT_PAGE)
     return [pack_loan(loan) for loan in rows], total
 
 
@@ -80,12 +80,3 @@ def RepayLoan(ctx, loanId, amount, reference):
     note(ctx, loan=loanId)
     d = deps(ctx)
     return pack_loan(lending.repay_loan(loanId, amount, reference, d.uow(), d.clock))
-
-
-OPERATIONS = {
-    "SubmitLoan": SubmitLoan,
-    "GetLoanStatus": GetLoanStatus,
-    "ListLoans": ListLoans,
-    "CancelLoan": CancelLoan,
-    "RepayLoan": RepayLoan,
-}

@@ -44,6 +44,3 @@ def GetTransactions(ctx, customerNumber):
     d = deps(ctx)
     records = get_transactions(customerNumber, d.uow(), d.cbs)
     return [pack_transaction(record) for record in records]
-
-
-OPERATIONS = {"ScoringRegister": ScoringRegister, "GetTransactions": GetTransactions}

@@ -4,8 +4,9 @@ Order: method and content type, size (before reading the whole body, chunked too
 is drained or its connection closed: web/request_body.py), a hardened parse (no DTD, no
 entities, no network, depth and element limits), a SOAP 1.1 envelope with exactly one body
 element naming a known operation, headers we must understand, credentials (a UsernameToken's
-Nonce admitted once: web/replay_cache.py), role. Each refusal is a catalogue fault (HTTP 500, or
-401 with a Basic challenge when no credentials came at all); what passes reaches Spyne parsed.
+Nonce admitted once: web/replay_cache.py), role (the operation table: services/operations.py).
+Each refusal goes to the one fault path (services/faults.py fault_response); what passes reaches
+Spyne parsed, in the request context (services/request_context.py).
 """
 from __future__ import annotations
 
@@ -16,9 +17,7 @@ from typing import Callable, Iterable
 from lxml import etree
 
 from lms_soap.lending import errors
-from lms_soap.services.application import ENV_DOCUMENT
 from lms_soap.services.auth import (
-    OPERATION_ROLES,
     WSSE,
     Authenticator,
     CredentialsMissing,
@@ -27,16 +26,14 @@ from lms_soap.services.auth import (
     security_header,
     wsse_credentials,
 )
-from lms_soap.services.context import ENV_OUTCOME, ENV_PRINCIPAL
-from lms_soap.services.faults import SOAP11_ENV, fault_envelope
+from lms_soap.services.faults import SOAP11_ENV, fault_response
+from lms_soap.services.operations import SOAP_OPERATIONS, UNKNOWN, Operation
+from lms_soap.services.request_context import RequestContext
 from lms_soap.services.types import TNS
 from lms_soap.web.replay_cache import ReplayCache, ReplayGuard
 from lms_soap.web.request_body import read_body, refuse_before_reading
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
-ENV_OPERATION = "lms.operation"
-#: The challenge sent with HTTP 401 (a request with neither Authorization nor wsse:Security).
-CHALLENGE = 'Basic realm="lms-soap"'
 _MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"
 _UNDERSTOOD_HEADERS = {f"{{{WSSE}}}Security"}
 
@@ -46,17 +43,6 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                            dtd_validation=False, huge_tree=False, remove_comments=True,
                            remove_pis=True, collect_ids=False)
-
-
-def soap_fault_response(start_response, error: errors.LendingError, environ: dict) -> list[bytes]:
-    environ.setdefault(ENV_OUTCOME, {})["faultcode"] = error.faultcode
-    body = fault_envelope(error)
-    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
-    if isinstance(error, CredentialsMissing):  # the contract's one exception to HTTP 500
-        start_response("401 Unauthorized", [*headers, ("WWW-Authenticate", CHALLENGE)])
-    else:
-        start_response("500 Internal Server Error", headers)
-    return [body]
 
 
 class SoapGateway:
@@ -84,17 +70,18 @@ class SoapGateway:
                    wsse_clock_skew=settings.wsse_clock_skew)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
-        environ.setdefault(ENV_OPERATION, "unknown")  # until the body names one
+        request = RequestContext.of(environ)
+        request.operation = UNKNOWN  # until the body names one
         try:
             body = self._read_body(environ)
-            envelope, header, operation = self._parse(body)
-            environ[ENV_OPERATION] = operation
-            principal = self._authenticate(environ, header)
-            environ[ENV_PRINCIPAL] = principal
-            authorize(principal, operation)
+            envelope, header, request.operation = self._parse(body)
+            request.principal = self._authenticate(environ, header)
+            authorize(request.principal, request.operation)
         except errors.LendingError as exc:
-            return soap_fault_response(start_response, exc, environ)
-        environ[ENV_DOCUMENT] = envelope
+            status, headers, fault = fault_response(exc, request)
+            start_response(status, headers)
+            return [fault]
+        request.document = envelope
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return self.spyne_app(environ, start_response)
@@ -116,7 +103,7 @@ class SoapGateway:
             raise errors.MalformedRequest("the request body is empty")
         return body
 
-    def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None, str]:
+    def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None, Operation]:
         if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
             raise errors.MalformedRequest("DTDs and entity declarations are not accepted")
         try:
@@ -152,9 +139,10 @@ class SoapGateway:
                         and entry.tag not in _UNDERSTOOD_HEADERS):
                     raise errors.MalformedRequest(f"header {entry.tag} must be understood; it is not")
         qname = etree.QName(payload[0])
-        if qname.namespace != TNS or qname.localname not in OPERATION_ROLES:
+        operation = SOAP_OPERATIONS.get(qname.localname) if qname.namespace == TNS else None
+        if operation is None:
             raise errors.SchemaValidationError(f"unknown operation {qname.text}")
-        return root, header, qname.localname
+        return root, header, operation
 
     def _check_limits(self, root: etree._Element) -> None:
         count, depth = 0, 0

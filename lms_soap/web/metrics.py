@@ -18,10 +18,10 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from lms_soap.lending import errors
-from lms_soap.lending.model import Role
-from lms_soap.services.auth import basic_credentials
-from lms_soap.services.context import ENV_OUTCOME
-from lms_soap.web.gateway import ENV_OPERATION, ENV_PRINCIPAL
+from lms_soap.services.auth import authorize, verify_basic
+from lms_soap.services.faults import CHALLENGE
+from lms_soap.services.operations import REST_METRICS
+from lms_soap.services.request_context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +97,17 @@ class MetricsEndpoint:
     def __call__(self, environ, start_response):
         if self.container.settings.metrics_bind:
             return _plain(start_response, "404 Not Found", b"not found\n")
+        request = RequestContext.of(environ)
         try:
-            credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION"))
-            if credentials is None:
-                raise errors.AuthenticationFailed("HTTP Basic credentials of an admin client required")
-            principal = self.authenticator.verify(credentials)
-            environ[ENV_PRINCIPAL] = principal
-            if principal.role is not Role.ADMIN:
-                raise errors.NotAuthorized(f"role {principal.role.value} may not read the metrics")
+            request.principal = verify_basic(self.authenticator, environ.get("HTTP_AUTHORIZATION"),
+                                             "HTTP Basic credentials of an admin client required")
+            authorize(request.principal, REST_METRICS, "read the metrics")
         except errors.LendingError as exc:
-            environ[ENV_OPERATION] = "REST:metrics"  # counted, logged and audited as a refused call
-            environ.setdefault(ENV_OUTCOME, {})["faultcode"] = exc.faultcode
+            request.operation = REST_METRICS  # counted, logged and audited as a refused call
+            request.faultcode = exc.faultcode
             if exc.code == "AuthenticationFailed":
                 return _plain(start_response, "401 Unauthorized", b"admin credentials required\n",
-                              [("WWW-Authenticate", 'Basic realm="lms-soap"')])
+                              [("WWW-Authenticate", CHALLENGE)])
             if exc.code == "NotAuthorized":
                 return _plain(start_response, "403 Forbidden", b"admin role required\n")
             return _plain(start_response, "503 Service Unavailable", b"credentials cannot be checked now\n")

@@ -15,21 +15,20 @@ import logging
 import time
 
 from lms_soap.lending import errors
+from lms_soap.services.request_context import RequestContext
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
 #: Seconds a refused body may take to drain before the connection is closed instead.
 DRAIN_SECONDS = 10.0
-#: environ key of a callable that makes the server close the connection after this response.
-#: Set by web/server_errors.install() under gunicorn; other servers close or drain on their own.
-ENV_CLOSE_CONNECTION = "lms.close_connection"
 
 
 def close_connection(environ: dict) -> None:
-    close = environ.get(ENV_CLOSE_CONNECTION)
-    if close is not None:
-        close()
+    """Have the server close the connection after this response (the request context's
+    close_connection: given under gunicorn by web/server_errors.py; other servers close or drain
+    on their own)."""
+    RequestContext.of(environ).close_after_response()
 
 
 def declared_length(environ: dict) -> int | None:

@@ -10,16 +10,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from lms_soap.lending import errors
-from lms_soap.lending.model import Role
 from lms_soap.lending.transaction_fields import TRANSACTION_FIELD_NAMES
 from lms_soap.lending.transactions import get_transactions
-from lms_soap.services.auth import Authenticator, basic_credentials
-from lms_soap.services.context import ENV_OUTCOME
-from lms_soap.web.gateway import ENV_PRINCIPAL
+from lms_soap.services.auth import Authenticator, authorize, verify_basic
+from lms_soap.services.faults import CHALLENGE
+from lms_soap.services.operations import REST_TRANSACTIONS
+from lms_soap.services.request_context import RequestContext
 
 PREFIX = "/api/v1/transactions"
 CUSTOMER_NUMBER = re.compile(r"^[A-Za-z0-9\-]{1,32}$")
-ALLOWED = frozenset({Role.SCORING, Role.ADMIN})
 _STATUS = {"Client": "400 Bad Request", "AuthenticationFailed": "401 Unauthorized",
            "NotAuthorized": "403 Forbidden", "CustomerNotRegistered": "404 Not Found",
            "Server": "503 Service Unavailable", "InternalError": "500 Internal Server Error"}
@@ -43,23 +42,22 @@ class TransactionsEndpoint:
         self.authenticator = authenticator
 
     def __call__(self, environ, start_response):
+        request = RequestContext.of(environ)
+        request.operation = REST_TRANSACTIONS
         try:
             if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
                 return _json(start_response, "405 Method Not Allowed", {"error": "use GET"},
                              [("Allow", "GET")])
             customer_number = self._customer_number(environ)
-            environ.setdefault(ENV_OUTCOME, {})["customer"] = customer_number
-            credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION"))
-            if credentials is None:
-                raise errors.AuthenticationFailed("HTTP Basic credentials required")
-            principal = environ[ENV_PRINCIPAL] = self.authenticator.verify(credentials)
-            if principal.role not in ALLOWED:
-                raise errors.NotAuthorized(f"role {principal.role.value} may not read transactions")
+            request.note(customer=customer_number)
+            request.principal = verify_basic(self.authenticator, environ.get("HTTP_AUTHORIZATION"),
+                                             "HTTP Basic credentials required")
+            authorize(request.principal, REST_TRANSACTIONS, "read transactions")
             records = get_transactions(customer_number, self.container.uow(), self.container.cbs)
         except errors.LendingError as exc:
-            environ.setdefault(ENV_OUTCOME, {})["faultcode"] = exc.faultcode  # for the audit log
+            request.faultcode = exc.faultcode  # for the audit log
             status = _STATUS.get(exc.code) or _STATUS.get(exc.side, "500 Internal Server Error")
-            extra = [("WWW-Authenticate", 'Basic realm="lms-soap"')] if exc.code == "AuthenticationFailed" else []
+            extra = [("WWW-Authenticate", CHALLENGE)] if exc.code == "AuthenticationFailed" else []
             return _json(start_response, status, {"faultcode": exc.faultcode, "message": exc.message}, extra)
         return _json(start_response, "200 OK", [record_to_json(r) for r in records])
 

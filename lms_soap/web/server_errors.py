@@ -4,25 +4,33 @@
    the application runs (an unreadable request line or header, a Content-Length that is not a
    number, both Content-Length and Transfer-Encoding, headers past its limits) would get gunicorn's
    HTML page. The contract says never an HTML page: gunicorn writes those pages through
-   `gunicorn.util.write_error`, which install() replaces with one that writes a catalogue fault
-   (with `Connection: close`: gunicorn closes the connection after its own refusals).
+   `gunicorn.util.write_error`, which install() replaces with one that writes the catalogue fault
+   of the one fault path (services/faults.py), with `Connection: close`: gunicorn closes the
+   connection after its own refusals.
 
 2. A way for the application to close the connection. gunicorn drops hop-by-hop headers such as
    `Connection: close` that an application sends, so an application cannot ask it to close a
    kept-alive connection whose framing it broke (a refused body left unread, web/request_body.py).
-   install() wraps `gunicorn.http.wsgi.create` to put the response's `force_close` in the environ
-   (ENV_CLOSE_CONNECTION); gunicorn then answers `Connection: close` and closes after the response.
+   gunicorn's workers call the application with `start_response` bound to the response they will
+   write, whose `force_close()` makes gunicorn answer `Connection: close` and close after it:
+   connection_closer() finds it, and the app keeps it in the request context (close_connection).
 
-install() runs in the worker process only (lms_soap/wsgi.py); without gunicorn it does nothing.
+Without gunicorn neither applies: install() does nothing and connection_closer() gives None.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from lms_soap.lending import errors
-from lms_soap.services.faults import fault_envelope
-from lms_soap.web.request_body import ENV_CLOSE_CONNECTION
+from lms_soap.services.faults import fault_response
 
 #: The gunicorn major version these workarounds were written against (tests/unit check it).
 GUNICORN_MAJOR = 27
+
+try:
+    from gunicorn.http.wsgi import Response as _GunicornResponse
+except ImportError:  # not served by gunicorn
+    _GunicornResponse = None
 
 
 def _soap_write_error(sock, status_int: int, reason: str, mesg: str) -> None:
@@ -32,29 +40,23 @@ def _soap_write_error(sock, status_int: int, reason: str, mesg: str) -> None:
         error: errors.LendingError = errors.MalformedRequest(f"the HTTP request was refused: {reason}")
     else:
         error = errors.InternalError("internal error")
-    body = fault_envelope(error)
-    head = ("HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n"
-            "Content-Type: text/xml; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode("latin1")
-    util.write_nonblock(sock, head + body)
+    status, headers, body = fault_response(error)
+    head = f"HTTP/1.1 {status}\r\nConnection: close\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    util.write_nonblock(sock, (head + "\r\n").encode("latin1") + body)
 
 
-def _with_close_callable(create):
-    def create_with_close(req, sock, client, server, cfg, *args, **kwargs):
-        resp, environ = create(req, sock, client, server, cfg, *args, **kwargs)
-        environ[ENV_CLOSE_CONNECTION] = resp.force_close
-        return resp, environ
-
-    create_with_close.lms_wrapped = True
-    return create_with_close
+def connection_closer(start_response) -> Callable[[], None] | None:
+    """The callable that makes gunicorn close this request's connection after its response, or
+    None when the request is not served by gunicorn."""
+    owner = getattr(start_response, "__self__", None)
+    if _GunicornResponse is not None and isinstance(owner, _GunicornResponse):
+        return owner.force_close
+    return None
 
 
 def install() -> None:
     try:
         from gunicorn import util
-        from gunicorn.http import wsgi
     except ImportError:  # not served by gunicorn
         return
     util.write_error = _soap_write_error
-    if not getattr(wsgi.create, "lms_wrapped", False):
-        wsgi.create = _with_close_callable(wsgi.create)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lms_soap.lending.errors import FAULT_CATALOGUE, InternalError
-from lms_soap.services.auth import OPERATION_ROLES
+from lms_soap.services.operations import SOAP_OPERATIONS
 from tests.e2e import hostile_cases as corpus
 from tests.e2e.test_hostile_corpus import assert_no_leak, hostile_server, safe_parse
 from tests.support.soap import validate_body
@@ -28,7 +28,7 @@ SOAP11, TNS = corpus.SOAP11, corpus.TNS
 #: Faults a request may earn. InternalError is in the catalogue but means a bug: never accepted here.
 ACCEPTED_FAULTS = {cls("").faultcode for cls in FAULT_CATALOGUE if cls is not InternalError}
 
-OPERATIONS = sorted(OPERATION_ROLES)
+OPERATIONS = sorted(SOAP_OPERATIONS)
 FIELDS = {
     "RegisterCustomer": ["customerNumber"],
     "GetCustomer": ["customerNumber"],

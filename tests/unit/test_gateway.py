@@ -19,7 +19,7 @@ from lms_soap.web.replay_cache import (
     ReplayCacheUnavailable,
     build_replay_cache,
 )
-from lms_soap.web.request_body import ENV_CLOSE_CONNECTION
+from lms_soap.services.request_context import RequestContext
 
 from .world import World
 
@@ -114,7 +114,8 @@ def call(gateway, body: bytes, *, basic: str | None = None, authorization: str |
          stream: io.BytesIO | None = None):
     """(status, headers, body, environ) of one request; `stream` defaults to the body."""
     environ = {"REQUEST_METHOD": method, "CONTENT_TYPE": content_type,
-               "wsgi.input": stream or io.BytesIO(body), ENV_CLOSE_CONNECTION: Closer()}
+               "wsgi.input": stream or io.BytesIO(body)}
+    RequestContext(None, "test", 0.0, close_connection=Closer()).attach(environ)
     if content_length == -1:
         content_length = len(body)
     if content_length is not None:
@@ -249,7 +250,7 @@ def test_a_body_over_the_limit_is_refused_and_drained_when_small_enough(gateway,
     stream = CountingStream(body)
     status, _, answer, environ = call(gateway, body, basic=f"esb:{SECRET}", stream=stream)
     assert status.startswith("500") and faultcode(answer) == "Client.MalformedRequest"
-    assert stream.unread == 0 and environ[ENV_CLOSE_CONNECTION].calls == 0  # the connection stays usable
+    assert stream.unread == 0 and RequestContext.of(environ).close_connection.calls == 0  # the connection stays usable
 
 
 def test_a_body_past_the_drain_bound_is_not_read_and_the_connection_closes(gateway):
@@ -257,7 +258,7 @@ def test_a_body_past_the_drain_bound_is_not_read_and_the_connection_closes(gatew
     stream = CountingStream(body)
     status, _, answer, environ = call(gateway, body, basic=f"esb:{SECRET}", stream=stream)
     assert faultcode(answer) == "Client.MalformedRequest"
-    assert stream.unread == len(body) and environ[ENV_CLOSE_CONNECTION].calls == 1
+    assert stream.unread == len(body) and RequestContext.of(environ).close_connection.calls == 1
 
 
 @pytest.mark.parametrize("size, closes", [(MAX_DRAIN, False), (MAX_DRAIN + 10, True)])
@@ -266,7 +267,7 @@ def test_a_chunked_body_past_the_limit_is_drained_up_to_the_bound(gateway, size,
     stream = CountingStream(body)
     _, _, answer, environ = call(gateway, body, content_length=None, chunked=True, stream=stream)
     assert faultcode(answer) == "Client.MalformedRequest"
-    assert environ[ENV_CLOSE_CONNECTION].calls == int(closes) and (stream.unread > 0) == closes
+    assert RequestContext.of(environ).close_connection.calls == int(closes) and (stream.unread > 0) == closes
 
 
 @pytest.mark.parametrize("method, content_type", [("PUT", "text/xml"), ("POST", "application/json"),
@@ -276,7 +277,7 @@ def test_a_refused_method_or_content_type_drains_the_body(gateway, method, conte
     stream = CountingStream(body)
     status, _, answer, environ = call(gateway, body, method=method, content_type=content_type, stream=stream)
     assert faultcode(answer) == "Client.MalformedRequest"
-    assert stream.unread == 0 and environ[ENV_CLOSE_CONNECTION].calls == 0
+    assert stream.unread == 0 and RequestContext.of(environ).close_connection.calls == 0
 
 
 def test_an_unreadable_body_closes_the_connection(gateway):
@@ -286,7 +287,7 @@ def test_an_unreadable_body_closes_the_connection(gateway):
 
     body = envelope()
     _, _, answer, environ = call(gateway, body, content_length=None, chunked=True, stream=Broken())
-    assert faultcode(answer) == "Client.MalformedRequest" and environ[ENV_CLOSE_CONNECTION].calls == 1
+    assert faultcode(answer) == "Client.MalformedRequest" and RequestContext.of(environ).close_connection.calls == 1
 
 
 def test_a_request_without_length_or_chunking_has_no_body_and_reads_nothing(gateway):
@@ -298,7 +299,7 @@ def test_a_request_without_length_or_chunking_has_no_body_and_reads_nothing(gate
 
 def test_a_valid_request_is_served_and_never_closes(gateway):
     status, _, _, environ = call(gateway, envelope(), basic=f"esb:{SECRET}")
-    assert status.startswith("200") and environ[ENV_CLOSE_CONNECTION].calls == 0
+    assert status.startswith("200") and RequestContext.of(environ).close_connection.calls == 0
 
 
 def test_created_in_the_far_past_is_refused_before_any_nonce_is_kept(gateway, cache):
