@@ -34,7 +34,6 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: SOAP 1.1 faultcode (its local part before the first dot) -> SOAP 1.2 Code value, and back.
 _CODES = {"Client": "Sender", "Server": "Receiver", "VersionMismatch": "VersionMismatch",
           "MustUnderstand": "MustUnderstand"}
-_SIDES = {"Client": "Sender", "Server": "Receiver"}
 #: The roles this node plays (SOAP 1.2 Part 1, 2.2): the ultimate receiver, and "next" (everyone).
 _ROLE_NEXT, _ACTOR_NEXT = f"{SOAP12_ENV}/role/next", "http://schemas.xmlsoap.org/soap/actor/next"
 _ROLE_ULTIMATE = f"{SOAP12_ENV}/role/ultimateReceiver"
@@ -78,7 +77,7 @@ def soap12_fault_envelope(error: LendingError) -> bytes:
     fault = to_fault(error)
     side, _, reason = fault.faultcode.partition(".")
     envelope, body = _envelope(SOAP12_ENV)
-    body.append(_fault12(_SIDES[side], reason, fault.faultstring, [fault.detail]))
+    body.append(_fault12(_CODES[side], reason, fault.faultstring, [fault.detail]))
     return _serialize(envelope)
 
 
