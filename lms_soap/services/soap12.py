@@ -21,7 +21,7 @@ from lxml import etree
 
 from lms_soap.lending.errors import LendingError
 
-from .faults import SOAP11_ENV, to_fault
+from .faults import SOAP11_ENV, detail_element
 from .types import TNS
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -72,12 +72,12 @@ def parse_soap12_content_type(header: str | None) -> tuple[bool, str | None]:
 
 # --- faults ---------------------------------------------------------------------------------------
 def soap12_fault_envelope(error: LendingError) -> bytes:
-    """A complete SOAP 1.2 fault envelope for a domain error: the SOAP 1.2 twin of
-    faults.fault_envelope, with the message and code to_fault gives (the one mapping)."""
-    fault = to_fault(error)
-    side, _, reason = fault.faultcode.partition(".")
+    """A complete SOAP 1.2 fault envelope for a catalogue error, the SOAP 1.2 twin of the SOAP 1.1
+    fault writer of services/faults.py: it writes the error it is given (the mapping of any
+    exception to the catalogue error the caller may see happens before, in faults.py)."""
     envelope, body = _envelope(SOAP12_ENV)
-    body.append(_fault12(_CODES[side], reason, fault.faultstring, [fault.detail]))
+    detail = detail_element(error.code, error.loan_id, error.customer_number)
+    body.append(_fault12(_CODES[error.side], error.code, error.message, [detail]))
     return _serialize(envelope)
 
 

@@ -21,8 +21,8 @@ from tests.support.soap import SOAP_ENV, TNS, basic, envelope, faultcode, post, 
 
 ROOT = Path(__file__).resolve().parents[2]
 WSDL_PATH = ROOT / "wsdl" / "lms.wsdl"
-WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
+WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 DECIDED = {"APPROVED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
 
 
