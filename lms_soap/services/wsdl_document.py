@@ -17,10 +17,14 @@ SOAP 1.1"):
   (plain @XmlRootElement classes); the other complex types stay named (Loan, Customer...);
 - no documentation of faults: each operation's wsdl:fault says what it carries (the codes are
   listed in the LmsFault type's annotation, faults.py); operations are documented by the
-  docstrings of their @rpc functions.
+  docstrings of their @rpc functions;
+- a SOAP 1.1 binding only: a SOAP 1.2 binding of the same port type is derived from it
+  (`LoanManagementServiceSoap12`, its port on the same address), after the SOAP 1.1 ones so that
+  stacks taking the first port (zeep, suds) keep SOAP 1.1. The 1.1 names stay as released.
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from lxml import etree
 from spyne import Application
 from spyne.interface.wsdl import Wsdl11
@@ -28,6 +32,10 @@ from spyne.interface.wsdl import Wsdl11
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
+_SOAP11_BINDING = "http://schemas.xmlsoap.org/wsdl/soap/"
+_SOAP12_BINDING = "http://schemas.xmlsoap.org/wsdl/soap12/"
+#: The suffix of the SOAP 1.2 binding's and port's names (the SOAP 1.1 ones keep the released names).
+SOAP12_SUFFIX = "Soap12"
 _KIND_ORDER = {f"{_XS}simpleType": 0, f"{_XS}complexType": 1, f"{_XS}element": 2}
 #: Attributes whose values are QNames: the prefixes in them are in use (cleanup_namespaces only
 #: sees prefixes of element and attribute names).
@@ -52,6 +60,7 @@ def canonical(document: bytes) -> bytes:
     for element in root.iter(f"{_XS}element"):
         element.attrib.pop("nillable", None)
     _document(root)
+    _add_soap12_binding(root)
     _only_used_namespaces(root)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
@@ -112,6 +121,33 @@ def _document(root: etree._Element) -> None:
             doc = etree.Element(f"{_WSDL}documentation")
             doc.text = _FAULT_DOCUMENTATION
             fault.insert(0, doc)
+
+
+def _add_soap12_binding(root: etree._Element) -> None:
+    """The SOAP 1.1 binding and port, copied with the WSDL SOAP 1.2 extension elements (W3C's
+    "WSDL 1.1 Binding Extension for SOAP 1.2"): same operations, soapActions, literal bodies and
+    faults. soapActionRequired="false": a SOAP 1.2 request is dispatched on its body element, the
+    action parameter of its Content-Type is optional."""
+    soap11 = root.find(f"{_WSDL}binding")
+    port11 = root.find(f"{_WSDL}service/{_WSDL}port")
+    binding = _as_soap12(soap11)
+    binding.set("name", soap11.get("name") + SOAP12_SUFFIX)
+    for operation in binding.iterfind(f"{_WSDL}operation/{{{_SOAP12_BINDING}}}operation"):
+        operation.set("soapActionRequired", "false")
+    soap11.addnext(binding)
+    port = _as_soap12(port11)
+    port.set("name", port11.get("name") + SOAP12_SUFFIX)
+    prefix, _, local = port11.get("binding").rpartition(":")
+    port.set("binding", f"{prefix}:{binding.get('name')}" if prefix else binding.get("name"))
+    port11.addnext(port)
+
+
+def _as_soap12(element: etree._Element) -> etree._Element:
+    copy = deepcopy(element)
+    for child in copy.iter(f"{{{_SOAP11_BINDING}}}*"):
+        child.tag = f"{{{_SOAP12_BINDING}}}{etree.QName(child).localname}"
+    copy.tail = element.tail
+    return copy
 
 
 def _only_used_namespaces(root: etree._Element) -> None:

@@ -1,6 +1,6 @@
 """soapui/lms-soapui-project.xml: a well-formed SoapUI project over the published WSDL, with a
 suite per area, every operation's happy path, the client-side fault catalogue and the chained
-loan journey; run green against a live LMS by tests/soapui_runner (the CLI, with credentials as
+loan journey, and a suite over the SOAP 1.2 binding (an interface of its own); run green against a live LMS by tests/soapui_runner (the CLI, with credentials as
 project properties); and a copy broken in memory fails, naming the assertion in the JUnit report.
 
 The runner's own semantics (SoapUI's inverted fault assertion ids, Schema Compliance, XPath Match
@@ -29,9 +29,17 @@ PROJECT = ROOT / "soapui" / "lms-soapui-project.xml"
 WSDL = ROOT / "wsdl" / "lms.wsdl"
 TNS = "urn:lms-soap:v1"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+#: SoapUI interface name -> (binding, soapVersion): one interface per binding of the WSDL.
+INTERFACES = {"LoanManagementService": ("LoanManagementService", "1_1"),
+              "LoanManagementServiceSoap12": ("LoanManagementServiceSoap12", "1_2")}
 OPERATIONS = ["RegisterCustomer", "GetCustomer", "SubmitLoan", "GetLoanStatus", "ListLoans", "CancelLoan",
               "RepayLoan", "ScoringRegister", "GetTransactions"]
-SUITES = ["Customers", "Loans", "Scoring and Transactions", "Faults", "Flow"]
+SUITES = ["Customers", "Loans", "Scoring and Transactions", "Faults", "Flow", "SOAP 1.2"]
+SOAP12_SUITE = "SOAP 1.2"
+#: The suites run against the live LMS. Enabled when SOAP 1.2 is served: the "SOAP 1.2" suite
+#: (today's gateway refuses application/soap+xml).
+LIVE_SUITES = [suite for suite in SUITES if suite != SOAP12_SUITE]
 #: Every fault of the catalogue that a client can cause.
 CLIENT_FAULTS = ["SchemaValidationError", "MalformedRequest", "AuthenticationFailed", "NotAuthorized",
                  "CustomerNotFound", "CustomerNotRegistered", "CustomerInactive", "LoanInProgress",
@@ -62,12 +70,20 @@ def request_parts(step):
 
 
 def fault_reason(step) -> str | None:
-    """The Client.<Reason> a fault step expects (from its XPath Match on //faultcode)."""
+    """The Client.<Reason> a fault step expects (from its XPath Match on //faultcode), or in SOAP
+    1.2 the subcode (on //soap:Fault/soap:Code/soap:Subcode/soap:Value)."""
     for assertion in step.assertions:
         path = split_xpath(assertion.config("path") or "")[1]
+        content = assertion.config("content") or ""
         if assertion.type == "XPath Match" and path == "//faultcode":
-            return (assertion.config("content") or "").rsplit("Client.", 1)[-1]
+            return content.rsplit("Client.", 1)[-1]
+        if assertion.type == "XPath Match" and path == "//soap:Fault/soap:Code/soap:Subcode/soap:Value":
+            return content.rsplit(":", 1)[-1]
     return None
+
+
+def soap_version(project, step) -> str:
+    return project.interfaces[request_parts(step)["interface"]].soap_version
 
 
 def placeholders_filled(text: str) -> str:
@@ -90,13 +106,15 @@ def test_project_is_a_well_formed_soapui_project(project):
     assert not any(re.fullmatch(r"[A-Za-z0-9_\-]{30,}", v) for v in properties.values()), "no real secrets"
 
 
-def test_interface_imports_the_published_wsdl(project):
-    assert list(project.interfaces) == ["LoanManagementService"]
-    interface = project.interfaces["LoanManagementService"]
+@pytest.mark.parametrize("name", INTERFACES)
+def test_interface_imports_the_published_wsdl(project, name):
+    assert list(project.interfaces) == list(INTERFACES)
+    interface = project.interfaces[name]
+    binding, version = INTERFACES[name]
     element = interface.element
     assert element.get(f"{{{'http://www.w3.org/2001/XMLSchema-instance'}}}type") == "con:WsdlInterface"
-    assert interface.type == "wsdl" and interface.soap_version == "1_1"
-    assert interface.binding_name == f"{{{TNS}}}LoanManagementService"
+    assert interface.type == "wsdl" and interface.soap_version == version
+    assert interface.binding_name == f"{{{TNS}}}{binding}"
     cache = element.find(con("definitionCache"))
     assert cache.get("rootPart") == interface.definition_url
     assert interface.definition_url.endswith("/soap?wsdl")
@@ -122,11 +140,12 @@ def test_a_suite_per_area_with_cases_steps_and_known_assertions(project):
         for case in suite.cases:
             assert case.steps, f"{suite.name}/{case.name}"
             assert any(step.type == "request" for step in case.steps)
-    for _, case, step in project.iter_steps():
+    for suite, case, step in project.iter_steps():
         if step.type != "request":
             continue
         parts = request_parts(step)
-        assert parts["interface"] == "LoanManagementService"
+        soap12 = suite.name == SOAP12_SUITE
+        assert parts["interface"] == ("LoanManagementServiceSoap12" if soap12 else "LoanManagementService")
         assert parts["operation"] in OPERATIONS
         assert parts["endpoint"] == "${#Project#endpoint}", step.name
         assert step.assertions, f"{step.name} asserts nothing"
@@ -158,7 +177,7 @@ def test_assertion_ids_follow_soapuis_inversion(project):
             assert codes == ("401" if step.name.endswith("no credentials") else "500"), step.name
             assert SOAP_FAULT in types and NOT_SOAP_FAULT not in types, step.name
             assert next(a for a in step.assertions if a.type == SOAP_FAULT).name == "SOAP Fault"
-            assert fault_reason(step), f"{step.name}: a fault step checks //faultcode"
+            assert fault_reason(step), f"{step.name}: a fault step checks //faultcode (its subcode in 1.2)"
 
 
 def test_every_operation_has_a_happy_path(project):
@@ -180,7 +199,8 @@ def test_every_client_fault_of_the_catalogue_is_provoked(project):
             assert any(a.type == "Simple Contains" for a in step.assertions)
 
 
-def test_requests_are_soap11_envelopes_for_their_operation(project):
+def test_requests_are_envelopes_of_their_soap_version_for_their_operation(project):
+    versions = Counter()
     for _, _, step in project.iter_steps():
         if step.type != "request":
             continue
@@ -190,9 +210,12 @@ def test_requests_are_soap11_envelopes_for_their_operation(project):
                 etree.fromstring(placeholders_filled(parts["body"]).encode())
             continue
         envelope = etree.fromstring(placeholders_filled(parts["body"]).encode())
-        assert envelope.tag == f"{{{SOAP11_ENV}}}Envelope", step.name
-        payload = envelope.find(f"{{{SOAP11_ENV}}}Body")[0]
+        ns = SOAP12_ENV if soap_version(project, step) == "1_2" else SOAP11_ENV
+        versions[ns] += 1
+        assert envelope.tag == f"{{{ns}}}Envelope", step.name
+        payload = envelope.find(f"{{{ns}}}Body")[0]
         assert payload.tag == f"{{{TNS}}}{parts['operation']}", step.name
+    assert versions[SOAP12_ENV] >= 3 and versions[SOAP11_ENV] > 50
 
 
 def test_property_expansions_are_soapui_ones(project):
@@ -291,6 +314,7 @@ def test_the_runner_executes_the_whole_project_green(lms, tmp_path, project):
     with background_worker(lms.settings):
         done = subprocess.run(
             [sys.executable, "-m", "tests.soapui_runner", str(PROJECT), "--endpoint", f"{lms.url}/soap",
+             *[arg for suite in LIVE_SUITES for arg in ("--suite", suite)],
              *credentials_as_properties(lms), "--junit", str(report), "--quiet"],
             cwd=ROOT, env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"}, capture_output=True, text=True,
             timeout=240)
@@ -298,7 +322,7 @@ def test_the_runner_executes_the_whole_project_green(lms, tmp_path, project):
     junit = etree.parse(str(report)).getroot()
     assert junit.tag == "testsuites"
     assert (junit.get("failures"), junit.get("errors")) == ("0", "0"), done.stdout
-    assert [s.get("name") for s in junit.findall("testsuite")] == SUITES
+    assert [s.get("name") for s in junit.findall("testsuite")] == LIVE_SUITES
     skipped = junit.findall(".//testcase[skipped]")
     groovy = [s.name for _, _, s in project.iter_steps() if s.type == "groovy"]
     assert [t.get("name") for t in skipped] == groovy, "Groovy steps are reported as skipped, nothing else"
@@ -360,11 +384,13 @@ def offline_project(steps_xml: str, fail_on_error: bool = False) -> bytes:
     return etree.tostring(root)
 
 
-def request_xml(name: str, assertions: str, body: str = "<lms:loanId>LN1</lms:loanId>") -> str:
-    envelope = (f'<soapenv:Envelope xmlns:soapenv="{SOAP11_ENV}" xmlns:lms="{TNS}"><soapenv:Body>'
+def request_xml(name: str, assertions: str, body: str = "<lms:loanId>LN1</lms:loanId>",
+                soap12: bool = False) -> str:
+    ns, interface = (SOAP12_ENV, "LoanManagementServiceSoap12") if soap12 else (SOAP11_ENV, "LoanManagementService")
+    envelope = (f'<soapenv:Envelope xmlns:soapenv="{ns}" xmlns:lms="{TNS}"><soapenv:Body>'
                 f"<lms:GetLoanStatus>{body}</lms:GetLoanStatus></soapenv:Body></soapenv:Envelope>")
     return (f'<con:testStep type="request" name="{name}"><con:config xsi:type="con:RequestStep">'
-            f"<con:interface>LoanManagementService</con:interface>"
+            f"<con:interface>{interface}</con:interface>"
             f"<con:operation>GetLoanStatus</con:operation><con:request name=\"{name}\">"
             f"<con:endpoint>http://lms.test/soap</con:endpoint>"
             f"<con:request><![CDATA[{envelope}]]></con:request>"
@@ -412,6 +438,33 @@ def test_runner_evaluates_soapui_assertions_faithfully(requests_mock):
     assert sent.headers["Authorization"] == "Basic dTpw"  # u:p, preemptive
     report = etree.fromstring(to_xml(run))
     assert "[Not SOAP Fault] Response is a SOAP Fault" in report.find(".//failure").get("message")
+
+
+def test_runner_speaks_soap12_on_the_soap12_interface(requests_mock):
+    """A step of the SOAP 1.2 interface is sent as SoapUI sends it (application/soap+xml with the
+    action parameter, no SOAPAction) and its SOAP 1.2 fault read: Code, subcode, Detail."""
+    from lms_soap.lending.errors import LoanNotFound
+    from lms_soap.services.soap12 import soap12_fault_envelope
+
+    fault = soap12_fault_envelope(LoanNotFound("no loan X", loan_id="X")).decode()
+    requests_mock.post("http://lms.test/soap", [{"status_code": 500, "text": fault}])
+    env = f"declare namespace soap='{SOAP12_ENV}';\n"
+    step = request_xml("fault", "".join([
+        assertion_xml("SOAP Response", "SOAP Response"),
+        assertion_xml(SOAP_FAULT, "SOAP Fault"),
+        assertion_xml("Schema Compliance", "Schema Compliance"),
+        xpath_xml("code", env + "//soap:Fault/soap:Code/soap:Value", "*:Sender", wildcards=True),
+        xpath_xml("subcode", env + "//soap:Fault/soap:Code/soap:Subcode/soap:Value", "*:LoanNotFound",
+                  wildcards=True),
+        xpath_xml("detail", env + "//soap:Detail/lms:LmsFault/lms:loanId", "X"),
+    ]), soap12=True)
+    [run] = Runner(load_project(offline_project(step))).run().steps
+    assert {a.name: a.status for a in run.assertions} == dict.fromkeys(
+        ["SOAP Response", "SOAP Fault", "Schema Compliance", "code", "subcode", "detail"], "PASS"), run.message
+    sent = requests_mock.request_history[0]
+    assert sent.headers["Content-Type"] == 'application/soap+xml;charset=UTF-8;action="GetLoanStatus"'
+    assert "SOAPAction" not in sent.headers
+    assert etree.fromstring(sent.body).tag == f"{{{SOAP12_ENV}}}Envelope"
 
 
 def test_runner_loops_with_conditional_goto_and_skips_groovy(requests_mock):

@@ -21,6 +21,7 @@ from tests.support.soap import SOAP_ENV, TNS, basic, envelope, faultcode, post, 
 
 ROOT = Path(__file__).resolve().parents[2]
 WSDL_PATH = ROOT / "wsdl" / "lms.wsdl"
+WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
 DECIDED = {"APPROVED", "DISBURSED", "REJECTED", "FAILED", "CANCELLED", "CLOSED"}
 
@@ -40,14 +41,19 @@ def get_wsdl(app, host: str = "127.0.0.1:8000", query: str = "wsdl") -> tuple[st
 
 
 def address_of(document: bytes) -> str:
+    """The address of the SOAP 1.1 port, and of the SOAP 1.2 port: the same one."""
     root = etree.fromstring(document)
-    return root.find(f".//{{{WSDL_SOAP11}}}address").get("location")
+    locations = [root.find(f".//{{{ns}}}address").get("location") for ns in (WSDL_SOAP11, WSDL_SOAP12)]
+    assert locations[0] == locations[1], locations
+    return locations[0]
 
 
 def with_address(document: bytes, location: str) -> bytes:
-    """The WSDL bytes with soap:address replaced (the only part that depends on the deployment)."""
+    """The WSDL bytes with both ports' address replaced (the only part that depends on the
+    deployment)."""
     current = f'location="{address_of(document)}"'.encode()
-    return document.replace(current, f'location="{location}"'.encode(), 1)
+    assert document.count(current) == 2
+    return document.replace(current, f'location="{location}"'.encode())
 
 
 @pytest.fixture

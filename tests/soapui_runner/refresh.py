@@ -1,5 +1,6 @@
 """Refresh the WSDL cached in a SoapUI project (its definitionCache) from a WSDL file, as SoapUI's
-"Update Definition" does, leaving the rest of the project file byte for byte as it was:
+"Update Definition" does for each interface (the SOAP 1.1 and the SOAP 1.2 binding each cache the
+one WSDL), leaving the rest of the project file byte for byte as it was:
 
     python -m tests.soapui_runner.refresh soapui/lms-soapui-project.xml wsdl/lms.wsdl
 
@@ -15,13 +16,14 @@ _CONTENT = re.compile(r"(<con:definitionCache\b.*?<con:content><!\[CDATA\[)(.*?)
 
 
 def refresh(project: Path, wsdl: Path) -> bool:
-    """Replace the first cached WSDL part of `project` with `wsdl`; True when the file changed."""
+    """Replace the first cached WSDL part of every interface of `project` with `wsdl`; True when
+    the file changed."""
     text = project.read_text(encoding="utf-8")
     definition = re.sub(r"^<\?xml[^>]*\?>\s*", "", wsdl.read_text(encoding="utf-8")).rstrip()
     if "]]>" in definition:
         raise ValueError("the WSDL contains ']]>' and cannot be cached in a CDATA section")
-    updated, count = _CONTENT.subn(lambda m: m.group(1) + definition + m.group(3), text, count=1)
-    if count != 1:
+    updated, count = _CONTENT.subn(lambda m: m.group(1) + definition + m.group(3), text)
+    if count == 0:
         raise ValueError(f"{project} has no con:definitionCache part to refresh")
     if updated == text:
         return False

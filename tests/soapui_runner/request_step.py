@@ -17,6 +17,14 @@ from .scope import RunScope, StepState
 from .transport import post
 
 
+def soap_headers(interface: Interface, action: str, encoding: str) -> dict[str, str]:
+    """As SoapUI sends them: SOAP 1.1 text/xml with a SOAPAction header; SOAP 1.2
+    application/soap+xml with the action as a media type parameter (RFC 3902), no SOAPAction."""
+    if interface.soap_version == "1_2":
+        return {"Content-Type": f'application/soap+xml;charset={encoding};action="{action}"'}
+    return {"Content-Type": f"text/xml;charset={encoding}", "SOAPAction": f'"{action}"'}
+
+
 def run_request(step: Step, scope: RunScope, out: StepRun, *, project: Project, endpoint: str | None,
                 session: requests.Session, request_timeout: float) -> None:
     """Sends the step's request and fills `out`; `endpoint`, when given, replaces the project's."""
@@ -30,8 +38,7 @@ def run_request(step: Step, scope: RunScope, out: StepRun, *, project: Project, 
     endpoint = endpoint or expand(request_el.findtext(con("endpoint")) or "", scope) \
         or (interface.endpoints[0] if interface.endpoints else "")
     encoding = request_el.findtext(con("encoding")) or "UTF-8"
-    headers = {"Content-Type": f"text/xml;charset={encoding}",
-               "SOAPAction": f'"{operation.action if operation else operation_name}"'}
+    headers = soap_headers(interface, operation.action if operation else operation_name, encoding)
     headers.update(_custom_headers(request_el, scope))
 
     credentials = request_el.find(con("credentials"))

@@ -1,5 +1,6 @@
 """wsdl/lms.wsdl is a contract every SOAP stack can consume: WS-I Basic Profile style
-document/literal wrapped, one service/port/binding over SOAP 1.1 HTTP, the contract's nine
+document/literal wrapped, one service with two ports on one address, bound to the one port type
+over SOAP 1.1 HTTP (first, under the released names) and SOAP 1.2 HTTP, the contract's nine
 operations with stable soapActions, the LmsFault declared everywhere, every type in
 urn:lms-soap:v1, the contract's camelCase field names, and the CBS transactionData copied field
 for field. And what generated Java/.NET clients need to get plain types (CONTRACT.md, "SOAP 1.2
@@ -25,6 +26,8 @@ SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 XS = "http://www.w3.org/2001/XMLSchema"
 HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
 NS = {"w": W, "soap": SOAP11, "soap12": SOAP12, "xs": XS}
+#: (port and binding name, binding extension namespace), in the order of the service's ports.
+BINDINGS = [("LoanManagementService", SOAP11), ("LoanManagementServiceSoap12", SOAP12)]
 
 OPERATIONS = ["RegisterCustomer", "GetCustomer", "SubmitLoan", "GetLoanStatus", "ListLoans", "CancelLoan",
               "RepayLoan", "ScoringRegister", "GetTransactions"]
@@ -127,40 +130,68 @@ def test_document_literal_only(wsdl):
     text = WSDL_PATH.read_text(encoding="utf-8")
     assert 'use="encoded"' not in text and "encodingStyle" not in text
     assert 'style="rpc"' not in text
-    binding = wsdl.find("w:binding/soap:binding", NS)
-    assert binding.get("style") == "document"
-    for op in wsdl.findall("w:binding/w:operation", NS):
-        assert op.find("soap:operation", NS).get("style") in (None, "document")
-        for body in op.findall("*/soap:body", NS):
-            assert body.get("use") == "literal"
-        for fault in op.findall("w:fault/soap:fault", NS):
-            assert fault.get("use") == "literal"
+    for name, ns in BINDINGS:
+        binding = wsdl.find(f"w:binding[@name='{name}']", NS)
+        assert binding.find(f"{{{ns}}}binding").get("style") == "document"
+        for op in binding.findall("w:operation", NS):
+            assert op.find(f"{{{ns}}}operation").get("style") in (None, "document")
+            for body in op.findall(f"*/{{{ns}}}body"):
+                assert body.get("use") == "literal"
+            for fault in op.findall(f"w:fault/{{{ns}}}fault", NS):
+                assert fault.get("use") == "literal"
     for part in wsdl.findall("w:message/w:part", NS):  # WS-I BP R2204: document parts use element=
         assert part.get("element") and part.get("type") is None, part.get("name")
     for message in wsdl.findall("w:message", NS):
         assert len(message.findall("w:part", NS)) == 1, "wrapped: one part per message"
 
 
-def test_one_service_one_port_one_binding_soap11_http(wsdl):
+def test_one_service_two_ports_two_bindings_soap11_first(wsdl):
+    """SOAP 1.1 under the released names, first (zeep and suds take the first port), and SOAP 1.2
+    beside it: both bind the one port type, over HTTP, on the same address."""
     services = wsdl.findall("w:service", NS)
     assert [s.get("name") for s in services] == ["LoanManagementService"]
     ports = services[0].findall("w:port", NS)
-    assert len(ports) == 1
-    assert len(wsdl.findall("w:binding", NS)) == 1 and len(wsdl.findall("w:portType", NS)) == 1
-    binding = wsdl.find("w:binding", NS)
-    assert resolve(ports[0], ports[0].get("binding")) == (TNS, binding.get("name"))
-    assert resolve(binding, binding.get("type")) == (TNS, wsdl.find("w:portType", NS).get("name"))
-    assert binding.find("soap:binding", NS).get("transport") == HTTP_TRANSPORT
-    assert ports[0].find("soap:address", NS) is not None
-    assert not wsdl.findall(".//soap12:*", NS), "no SOAP 1.2 binding"
+    assert [p.get("name") for p in ports] == [name for name, _ in BINDINGS]
+    assert len(wsdl.findall("w:portType", NS)) == 1
+    port_type = wsdl.find("w:portType", NS).get("name")
+    assert sorted(b.get("name") for b in wsdl.findall("w:binding", NS)) == sorted(name for name, _ in BINDINGS)
+    addresses = set()
+    for port, (name, ns) in zip(ports, BINDINGS):
+        binding = wsdl.find(f"w:binding[@name='{name}']", NS)
+        assert resolve(port, port.get("binding")) == (TNS, name)
+        assert resolve(binding, binding.get("type")) == (TNS, port_type)
+        assert binding.find(f"{{{ns}}}binding").get("transport") == HTTP_TRANSPORT
+        other = SOAP12 if ns == SOAP11 else SOAP11
+        assert binding.findall(f".//{{{other}}}*") == [], f"{name} mixes SOAP versions"
+        assert [etree.QName(e).namespace for e in port] == [ns]
+        addresses.add(port[0].get("location"))
+    assert len(addresses) == 1 and addresses.pop().endswith("/soap")
+
+
+def test_soap12_binding_mirrors_the_soap11_one(wsdl):
+    """Same operations, messages, soapActions and faults; the action is not required in SOAP 1.2
+    (dispatch is on the body element)."""
+    def shape(name: str, ns: str) -> list:
+        operations = []
+        for op in wsdl.findall(f"w:binding[@name='{name}']/w:operation", NS):
+            action = op.find(f"{{{ns}}}operation").get("soapAction")
+            operations.append((op.get("name"), action, [(etree.QName(child).localname, child.get("name"))
+                                                        for child in op if etree.QName(child).namespace == W]))
+        return operations
+
+    assert shape(*BINDINGS[1]) == shape(*BINDINGS[0])
+    for op in wsdl.findall("w:binding[@name='LoanManagementServiceSoap12']/w:operation/soap12:operation", NS):
+        assert op.get("soapActionRequired") == "false"
 
 
 def test_the_nine_operations_with_stable_soap_actions(wsdl):
     port_type = [op.get("name") for op in wsdl.findall("w:portType/w:operation", NS)]
-    binding = {op.get("name"): op for op in wsdl.findall("w:binding/w:operation", NS)}
-    assert port_type == OPERATIONS and sorted(binding) == sorted(OPERATIONS)
-    for name, op in binding.items():
-        assert op.find("soap:operation", NS).get("soapAction") == name
+    assert port_type == OPERATIONS
+    for binding_name, ns in BINDINGS:
+        binding = {op.get("name"): op for op in wsdl.findall(f"w:binding[@name='{binding_name}']/w:operation", NS)}
+        assert sorted(binding) == sorted(OPERATIONS), binding_name
+        for name, op in binding.items():
+            assert op.find(f"{{{ns}}}operation").get("soapAction") == name
 
 
 def test_every_operation_declares_the_lms_fault(wsdl, schema):
@@ -173,10 +204,11 @@ def test_every_operation_declares_the_lms_fault(wsdl, schema):
         faults = op.findall("w:fault", NS)
         declared = [(f.get("name"), resolve(f, f.get("message"))) for f in faults]
         assert declared == [("LmsFault", (TNS, "LmsFault"))], op.get("name")
-    for op in wsdl.findall("w:binding/w:operation", NS):
-        fault = op.find("w:fault", NS)
-        assert fault is not None and fault.get("name") == "LmsFault"
-        assert fault.find("soap:fault", NS).get("name") == "LmsFault"
+    for binding_name, ns in BINDINGS:
+        for op in wsdl.findall(f"w:binding[@name='{binding_name}']/w:operation", NS):
+            fault = op.find("w:fault", NS)
+            assert fault is not None and fault.get("name") == "LmsFault"
+            assert fault.find(f"{{{ns}}}fault").get("name") == "LmsFault"
 
 
 def test_request_and_response_elements_are_x_and_x_response(wsdl):
@@ -277,8 +309,12 @@ def test_zeep_reads_the_committed_wsdl_offline():
     """A client stack builds every operation from the file alone (no network: a file URL)."""
     import zeep
 
+    from zeep.wsdl.bindings.soap import Soap11Binding, Soap12Binding
+
     client = zeep.Client(str(WSDL_PATH))
     service = next(iter(client.wsdl.services.values()))
+    assert [type(port.binding) for port in service.ports.values()] == [Soap11Binding, Soap12Binding]
+    assert type(client.service._binding) is Soap11Binding  # zeep's default: the first port
     port = next(iter(service.ports.values()))
     assert sorted(port.binding._operations) == sorted(OPERATIONS)
     submit = port.binding._operations["SubmitLoan"]
