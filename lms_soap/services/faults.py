@@ -11,9 +11,9 @@ A fault carries faultcode `Client.<Reason>`/`Server.<Reason>`, a readable faults
 WSDL declares, so that zeep, suds and SoapUI can read it. HTTP status: 500, but 401 with a Basic
 challenge when no credentials came at all (CredentialsMissing).
 
-SOAP 1.2: add its envelope writer (env:Code env:Sender/env:Receiver with the catalogue code as
-env:Subcode, the same LmsFault in env:Detail) and its content type to ENVELOPES; the request
-context's soap_version picks it. Nothing else changes.
+SOAP 1.2: the request context's soap_version picks the envelope writer (ENVELOPES): SOAP 1.2's
+(services/soap12.py) writes env:Code env:Sender/env:Receiver with the catalogue code as
+env:Subcode and the same LmsFault in env:Detail. Same mapping, same status rule, one path.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from spyne import Fault, Unicode
 from lms_soap.lending import errors
 
 from .auth import CredentialsMissing
-from .request_context import SOAP11, RequestContext
+from .request_context import SOAP11, SOAP12, RequestContext
 from .types import TNS
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,15 @@ def soap11_envelope(error: errors.LendingError) -> bytes:
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
+# soap12.py builds on this module's detail_element and SOAP11_ENV (defined above): imported here,
+# once they exist, so that the one table below names both writers.
+from .soap12 import CONTENT_TYPE as SOAP12_CONTENT_TYPE  # noqa: E402
+from .soap12 import soap12_fault_envelope  # noqa: E402
+
 #: SOAP version -> (envelope writer, Content-Type).
 ENVELOPES: dict[str, tuple[Callable[[errors.LendingError], bytes], str]] = {
     SOAP11: (soap11_envelope, "text/xml; charset=utf-8"),
+    SOAP12: (soap12_fault_envelope, SOAP12_CONTENT_TYPE),
 }
 #: The challenge sent with HTTP 401 (a request with neither Authorization nor wsse:Security).
 CHALLENGE = 'Basic realm="lms-soap"'

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # types only: no import cycle, nothing loaded at run time
 ENVIRON_KEY = "lms.request"
 #: The SOAP version of the request's envelope: the version its fault is written in.
 SOAP11 = "1.1"
+SOAP12 = "1.2"
 
 
 @dataclass(eq=False, slots=True)

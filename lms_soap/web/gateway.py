@@ -2,8 +2,8 @@
 
 Order: method and content type, size (before reading the whole body, chunked too; a refused body
 is drained or its connection closed: web/request_body.py), a hardened parse (no DTD, no
-entities, no network, depth and element limits), a SOAP 1.1 envelope with exactly one body
-element naming a known operation, headers we must understand, credentials (a UsernameToken's
+entities, no network, depth and element limits), a SOAP 1.1 envelope (text/xml) or a SOAP 1.2 one
+(application/soap+xml) with exactly one body element naming a known operation, headers we must understand, credentials (a UsernameToken's
 Nonce admitted once: web/replay_cache.py), role (the operation table: services/operations.py).
 Each refusal goes to the one fault path (services/faults.py fault_response); what passes reaches
 Spyne parsed, in the request context (services/request_context.py).
@@ -28,13 +28,20 @@ from lms_soap.services.auth import (
 )
 from lms_soap.services.faults import SOAP11_ENV, fault_response
 from lms_soap.services.operations import SOAP_OPERATIONS, UNKNOWN, Operation
-from lms_soap.services.request_context import RequestContext
+from lms_soap.services.request_context import SOAP11, SOAP12, RequestContext
+from lms_soap.services.soap12 import (
+    CONTENT_TYPE as SOAP12_CONTENT_TYPE,
+    SOAP12_ENV,
+    parse_soap12_content_type,
+    soap11_to_soap12_response,
+    soap12_request_to_soap11,
+)
 from lms_soap.services.types import TNS
 from lms_soap.web.replay_cache import ReplayCache, ReplayGuard
 from lms_soap.web.request_body import read_body, refuse_before_reading
 
-SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
-_MUST_UNDERSTAND = f"{{{SOAP11_ENV}}}mustUnderstand"
+#: The envelope namespace each SOAP version's Content-Type promises.
+_ENVELOPE_NS = {SOAP11: SOAP11_ENV, SOAP12: SOAP12_ENV}
 _UNDERSTOOD_HEADERS = {f"{{{WSSE}}}Security"}
 
 
@@ -73,29 +80,39 @@ class SoapGateway:
         request = RequestContext.of(environ)
         request.operation = UNKNOWN  # until the body names one
         try:
-            body = self._read_body(environ)
-            envelope, header, request.operation = self._parse(body)
+            body = self._read_body(environ, request)
+            envelope, header, request.operation = self._parse(body, request.soap_version)
             request.principal = self._authenticate(environ, header)
             authorize(request.principal, request.operation)
         except errors.LendingError as exc:
             status, headers, fault = fault_response(exc, request)
             start_response(status, headers)
             return [fault]
-        request.document = envelope
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        return self.spyne_app(environ, start_response)
+        if request.soap_version == SOAP11:
+            request.document = envelope
+            return self.spyne_app(environ, start_response)
+        # SOAP 1.2: Spyne's Soap12 crashes on invalid input with the lxml validator, so the one
+        # Soap11 service answers, in and out of a SOAP 1.1 envelope (services/soap12.py).
+        request.document = soap12_request_to_soap11(envelope)
+        return _as_soap12(self.spyne_app, environ, start_response)
 
     # --- steps ---------------------------------------------------------------------------------
-    def _read_body(self, environ: dict) -> bytes:
+    def _read_body(self, environ: dict, request: RequestContext) -> bytes:
         refusal = None
-        content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+        raw_type = environ.get("CONTENT_TYPE") or ""
+        content_type = raw_type.split(";")[0].strip().lower()
+        if content_type == "application/soap+xml":
+            request.soap_version = SOAP12  # its refusals too are answered in SOAP 1.2
         if environ.get("REQUEST_METHOD") != "POST":
             refusal = errors.MalformedRequest("SOAP requests are HTTP POSTs; GET /soap?wsdl gives the WSDL")
-        elif content_type == "application/soap+xml":
-            refusal = errors.MalformedRequest("SOAP 1.2 is not served: send a SOAP 1.1 envelope as text/xml")
+        elif request.soap_version == SOAP12:
+            if not parse_soap12_content_type(raw_type)[0]:
+                refusal = errors.MalformedRequest("application/soap+xml must be UTF-8, with well-formed parameters")
         elif content_type not in ("text/xml", "application/xml"):
-            refusal = errors.MalformedRequest("Content-Type must be text/xml (SOAP 1.1)")
+            refusal = errors.MalformedRequest(
+                "Content-Type must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)")
         if refusal is not None:
             refuse_before_reading(environ, refusal, self.max_drain_bytes)
         body = read_body(environ, self.max_body_bytes, self.max_drain_bytes)
@@ -103,7 +120,7 @@ class SoapGateway:
             raise errors.MalformedRequest("the request body is empty")
         return body
 
-    def _parse(self, body: bytes) -> tuple[etree._Element, etree._Element | None, Operation]:
+    def _parse(self, body: bytes, version: str) -> tuple[etree._Element, etree._Element | None, Operation]:
         if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
             raise errors.MalformedRequest("DTDs and entity declarations are not accepted")
         try:
@@ -114,17 +131,20 @@ class SoapGateway:
         if docinfo.doctype or docinfo.internalDTD is not None:
             raise errors.MalformedRequest("DTDs and entity declarations are not accepted")
         self._check_limits(root)
-        if root.tag == f"{{{SOAP12_ENV}}}Envelope":
-            raise errors.MalformedRequest("SOAP 1.2 envelopes are not served: use SOAP 1.1")
-        if root.tag != f"{{{SOAP11_ENV}}}Envelope":
-            raise errors.MalformedRequest("not a SOAP 1.1 envelope")
+        env = _ENVELOPE_NS[version]
+        if root.tag != f"{{{env}}}Envelope":
+            if version == SOAP11 and root.tag == f"{{{SOAP12_ENV}}}Envelope":
+                raise errors.MalformedRequest("a SOAP 1.2 envelope is sent as application/soap+xml")
+            if version == SOAP12 and root.tag == f"{{{SOAP11_ENV}}}Envelope":
+                raise errors.MalformedRequest("a SOAP 1.1 envelope is sent as text/xml")
+            raise errors.MalformedRequest(f"not a SOAP {version} envelope")
         header, body_el = None, None
         for child in root:
             if not isinstance(child.tag, str):
                 continue
-            if child.tag == f"{{{SOAP11_ENV}}}Header" and header is None and body_el is None:
+            if child.tag == f"{{{env}}}Header" and header is None and body_el is None:
                 header = child
-            elif child.tag == f"{{{SOAP11_ENV}}}Body" and body_el is None:
+            elif child.tag == f"{{{env}}}Body" and body_el is None:
                 body_el = child
             else:
                 raise errors.MalformedRequest(f"unexpected element {child.tag} in the envelope")
@@ -134,8 +154,9 @@ class SoapGateway:
         if len(payload) != 1:
             raise errors.MalformedRequest("the Body must hold exactly one operation element")
         if header is not None:
+            must_understand = f"{{{env}}}mustUnderstand"
             for entry in header:
-                if (isinstance(entry.tag, str) and entry.get(_MUST_UNDERSTAND) in ("1", "true")
+                if (isinstance(entry.tag, str) and entry.get(must_understand) in ("1", "true")
                         and entry.tag not in _UNDERSTOOD_HEADERS):
                     raise errors.MalformedRequest(f"header {entry.tag} must be understood; it is not")
         qname = etree.QName(payload[0])
@@ -173,3 +194,22 @@ class SoapGateway:
             # nonce of a legitimate message; SET NX makes the check and the record one step.
             self.replay_guard.admit(credentials.nonce)
         return principal
+
+
+def _as_soap12(spyne_app: Callable, environ: dict, start_response) -> list[bytes]:
+    """Spyne's SOAP 1.1 answer to a SOAP 1.2 request, rewritten as SOAP 1.2. Faults written by the
+    one fault path are SOAP 1.2 already (the request's soap_version) and pass as they are."""
+    answered: dict = {}
+
+    def capture(status, headers, exc_info=None):
+        answered.update(status=status, headers=headers, exc_info=exc_info)
+
+    body = b"".join(spyne_app(environ, capture))
+    headers = answered["headers"]
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if not content_type.lower().startswith("application/soap+xml"):
+        body = soap11_to_soap12_response(body)
+        headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
+        headers += [("Content-Type", SOAP12_CONTENT_TYPE), ("Content-Length", str(len(body)))]
+    start_response(answered["status"], headers, answered["exc_info"])
+    return [body]

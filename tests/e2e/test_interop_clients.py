@@ -43,6 +43,7 @@ EMPTY_CUSTOMER = "555000002"  # known to the CBS, no transaction records
 #: Synthetic customers of the simulators (700000000..799999999): ACTIVE, approved for 1000.00.
 CUSTOMERS = {
     ("zeep", "basic"): "700000011", ("zeep", "wsse"): "700000012",
+    ("zeep-soap12", "basic"): "700000013", ("zeep-soap12", "wsse"): "700000014",
     ("suds", "basic"): "700000021", ("suds", "wsse"): "700000022", ("suds", "challenge"): "700000023",
     ("node", "basic"): "700000031", ("node", "wsse"): "700000032",
 }
@@ -92,6 +93,8 @@ def wrap(operation: str, result: Any) -> dict[str, Any]:
 
 class ZeepStack:
     name = "zeep"
+    #: The WSDL port the client binds (zeep takes the service's first port, SOAP 1.1, by default).
+    port: str | None = None
 
     def __init__(self, wsdl_url: str, username: str, password: str, mode: str):
         import zeep
@@ -111,21 +114,38 @@ class ZeepStack:
             wsse = UsernameToken(username, password, timestamp_token=timestamp)
         transport = Transport(session=session, timeout=10, operation_timeout=10)
         self.client = zeep.Client(wsdl_url, transport=transport, wsse=wsse)
+        self.service = (self.client.service if self.port is None
+                        else self.client.bind("LoanManagementService", self.port))
 
     def call(self, operation: str, **kwargs) -> dict[str, Any]:
         from zeep.exceptions import Fault
         from zeep.helpers import serialize_object
 
         try:
-            result = getattr(self.client.service, operation)(**kwargs)
+            result = getattr(self.service, operation)(**kwargs)
         except Fault as fault:
             detail: dict[str, Any] = {}
             if fault.detail is not None:
                 lms_fault = fault.detail.find("{urn:lms-soap:v1}LmsFault")
                 if lms_fault is not None:
                     detail = {child.tag.split("}")[-1]: child.text for child in lms_fault}
-            raise StackFault(str(fault.code), str(fault.message), detail) from None
+            raise StackFault(self._faultcode(fault), str(fault.message), detail) from None
         return plain(wrap(operation, serialize_object(result, dict)))
+
+    @staticmethod
+    def _faultcode(fault) -> str:
+        """SOAP 1.1: the faultcode as sent. SOAP 1.2: env:Sender/env:Receiver and the subcode, read
+        back as the catalogue's Client.<Reason>/Server.<Reason>."""
+        code = str(fault.code)
+        side = {"Sender": "Client", "Receiver": "Server"}.get(code.rpartition(":")[2])
+        if side is None or not fault.subcodes:
+            return code
+        return f"{side}.{fault.subcodes[0].localname}"
+
+
+class ZeepSoap12Stack(ZeepStack):
+    name = "zeep-soap12"
+    port = "LoanManagementServiceSoap12"
 
 
 class SudsStack:
@@ -328,11 +348,12 @@ def live_lms(lms):
         yield lms
 
 
-PY_STACKS: dict[str, Callable[..., Any]] = {"zeep": ZeepStack, "suds": SudsStack}
+PY_STACKS: dict[str, Callable[..., Any]] = {"zeep": ZeepStack, "zeep-soap12": ZeepSoap12Stack,
+                                            "suds": SudsStack}
 
 
 @pytest.mark.parametrize("mode", ["basic", "wsse"])
-@pytest.mark.parametrize("stack_name", ["zeep", "suds"])
+@pytest.mark.parametrize("stack_name", ["zeep", "zeep-soap12", "suds"])
 def test_python_stack_calls_every_operation(live_lms, stack_name, mode):
     make = PY_STACKS[stack_name]
     bank = make(live_lms.wsdl_url, *live_lms.credentials("bank"), mode)
