@@ -7,6 +7,11 @@
   serve_environment, lms_soap/gunicorn_conf.py) with the same workers and threads;
 - N scoring workers (`bench.pipeline_worker`: the production `lms-soap worker` plus timers).
 
+With `db` set ("sqlite" or "postgresql", `python -m bench.run --db ...`) the LMS is served as
+`lms-soap sandbox` serves it: the sandbox's timers and log level (SANDBOX_DEFAULTS), request
+counters in prometheus_client's multiprocess files, `lms-soap worker` running beside it from the
+start, and on "sqlite" a fresh database file (the sandbox's embedded default).
+
 Every child leads its own process group and is stopped with it (lms_soap.sandbox.processes, the
 launcher of the sandbox and the tests); nothing else is touched.
 """
