@@ -11,7 +11,7 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from lms_soap.models.db import build_engine
 
 from bench import data
 from bench.load import Figures, Load, basic_token, measure
@@ -29,6 +29,8 @@ def _show(label: str, f: Figures, reference: float | None = None) -> None:
     cpu = f.extra.get("cpu_ms_per_request") or {}
     used = " ".join(f"{k} {v:.2f}" for k, v in cpu.items() if v >= 0.01)
     cpu_text = f"\n  {'':18} CPU ms/request: {used}" if used else ""
+    share = f.extra.get("lms_worker_cpu_share")
+    cpu_text += f"; CPU share per LMS worker {share}" if share else ""
     print(f"  {label:18} {f.rps:8.1f} req/s  p50 {f.p50_ms:6.2f} ms  p99 {f.p99_ms:6.2f} ms{ratio}{errors}"
           f"{cpu_text}", flush=True)
 
@@ -47,7 +49,7 @@ class HttpRun:
         self.stack, self.a, self.wrk, self.load, self.profiler = stack, a, wrk, load, profiler
         self.bank = {"BENCH_BASIC": basic_token(*clients["bank"])}
         self.scoring = {"BENCH_BASIC": basic_token(*clients["scoring"])}
-        self.engine = create_engine(stack.cfg.database_url)
+        self.engine = build_engine(stack.settings())  # SQLite too: its busy timeout and pragmas
         self.results: dict[str, dict] = {}
         self.baselines: list[float] = []
         self.baseline_cpu: list[float] = []
@@ -84,6 +86,7 @@ class HttpRun:
         @contextlib.contextmanager
         def during():
             cpu["before"] = self.stack.cpu_seconds()
+            cpu["workers_before"] = self.stack.gunicorn_worker_cpu("lms")
             if self.profiler is None:
                 yield
             else:
@@ -91,6 +94,7 @@ class HttpRun:
                 with self.profiler.record(label, pids, self.load.duration):
                     yield
             cpu["after"] = self.stack.cpu_seconds()
+            cpu["workers_after"] = self.stack.gunicorn_worker_cpu("lms")
 
         sessions = self.stack.pg_sessions()
         f = measure(self.wrk, self.stack.urls["lms"], script, env, self.load, warm_env=warm_env,
@@ -100,6 +104,9 @@ class HttpRun:
         used["wrk"] = round(1000 * f.extra.pop("wrk_cpu_s", 0.0) / (f.requests or 1), 3)
         used["total"] = round(used["total"] + used["wrk"], 3)
         f.extra["cpu_ms_per_request"] = used
+        # How the 8 keep-alive connections spread over the workers: each one's share of their CPU.
+        spent = {pid: after - cpu["workers_before"].get(pid, 0.0) for pid, after in cpu["workers_after"].items()}
+        f.extra["lms_worker_cpu_share"] = [round(v / (sum(spent.values()) or 1), 2) for v in spent.values()]
         if self.profiler is not None:
             f.extra["profile"] = summarize(sorted(self.profiler.out_dir.glob(f"{label}-*.collapsed")))
         before, before_cpu = self.baselines[-1], self.baseline_cpu[-1]
@@ -127,11 +134,12 @@ class HttpRun:
             self.operation("RegisterCustomer", "register_customer.lua",
                            {**bank, "BENCH_FIRST": str(first + 5_000_000)},
                            {**bank, "BENCH_FIRST": str(first)})
-        if a.scoring_during_http:
+        served = self.stack.cfg.served  # then the worker beside the LMS runs from the start
+        if a.scoring_during_http and not served:
             self.stack.start_workers()
         if "SubmitLoan" in ops:
             self.submit_loan(first_baseline.rps)
-        if not a.scoring_during_http:
+        if not a.scoring_during_http and not served:
             self.stack.start_workers()
         settled, waited = data.wait_settled(self.engine, timeout=900)
         self.results["settle"] = {"settled": settled, "seconds": round(waited, 1)}

@@ -24,7 +24,7 @@ from bench.profiling import Profiler, find_py_spy
 from bench.stack import Stack, StackConfig
 
 TARGETS = {"ratio": {"SubmitLoan": 0.40, "GetLoanStatus": 0.60, "RegisterCustomer": 0.25},
-           "p99_ms": 25.0, "pipeline_per_s": 100.0, "rss_mb": 120.0}
+           "p99_ms": 25.0, "pipeline_per_s": 100.0, "rss_mb": 100.0}  # issue 15
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,7 +39,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=5, help="seconds measured per operation")
     p.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per operation")
     p.add_argument("--ops", default=",".join(OPERATIONS), help="operations to measure, comma-separated")
-    p.add_argument("--loans", type=int, default=1000, help="loans of the pipeline benchmark (0: skip it)")
+    p.add_argument("--loans", type=int, default=None,
+                   help="loans of the pipeline benchmark (0: skip it; default 1000, 0 with --db)")
+    p.add_argument("--db", default=None, metavar="sqlite,postgresql",
+                   help="serve the LMS as `lms-soap sandbox` does (its timers and log level, the "
+                        "multiprocess metrics, `lms-soap worker` beside it from the start) on each "
+                        "database named, in turn, each with its own baseline; results go to "
+                        "NAME-<db>.json. Without it: the web tier alone on PostgreSQL (NAME.json)")
     p.add_argument("--scoring-during-http", action="store_true",
                    help="run the scoring workers while SubmitLoan is measured (default: they start "
                         "after it and drain its loans before GetLoanStatus)")
@@ -82,20 +88,45 @@ def summary(http: dict, memory: list[dict], pipeline: dict | None) -> list[str]:
     return lines
 
 
+DATABASES = ("sqlite", "postgresql")
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
-    wrk = find_wrk()  # before anything starts: say how to install it
+    find_wrk()  # before anything starts: say how to install it
+    if a.db is None:
+        a.loans = 1000 if a.loans is None else a.loans
+        return run_once(a, None, a.name)
+    dbs = [d.strip() for d in a.db.split(",") if d.strip()]
+    unknown = [d for d in dbs if d not in DATABASES]
+    if unknown:
+        raise SystemExit(f"error: --db takes {', '.join(DATABASES)}, not {', '.join(unknown)}")
+    a.loans = 0 if a.loans is None else a.loans
+    for db in dbs:
+        run_once(a, db, f"{a.name}-{db}")
+    return 0
+
+
+def run_once(a: argparse.Namespace, db: str | None, name: str) -> int:
+    wrk = find_wrk()
     load = Load(connections=a.connections, duration=a.duration, warmup=a.warmup)
-    log_dir = Path(a.log_dir or tempfile.mkdtemp(prefix=f"lms-bench-{a.name}-"))
+    log_dir = Path(a.log_dir or tempfile.mkdtemp(prefix=f"lms-bench-{name}-"))
+    if a.log_dir and db:
+        log_dir = log_dir / db
     cfg = StackConfig(workers=a.workers, threads=a.threads, rq_workers=a.rq_workers, database=a.database,
                       redis_url=a.redis_url, log_dir=log_dir, env=dict(kv.split("=", 1) for kv in a.env),
-                      lms_app=a.lms_app)
-    settings = {"gunicorn": {"workers": cfg.workers, "threads": cfg.threads,
+                      lms_app=a.lms_app, db=db)
+    loans = a.loans
+    if db == "sqlite" and loans:
+        print("  (the pipeline benchmark runs on PostgreSQL only: skipped)", flush=True)
+        loans = 0
+    settings = {"db": db or "postgresql", "served_as_sandbox": cfg.served,
+                "gunicorn": {"workers": cfg.workers, "threads": cfg.threads,
                              "worker_class": cfg.worker_class},
-                "rq_workers": cfg.rq_workers, "wrk": vars(load), "ops": a.ops, "pipeline_loans": a.loans,
+                "rq_workers": cfg.rq_workers, "wrk": vars(load), "ops": a.ops, "pipeline_loans": loans,
                 "scoring_during_http": a.scoring_during_http, "env": cfg.env, "lms_app": cfg.lms_app,
                 "logs": str(log_dir)}
-    print(f"bench {a.name}: gunicorn {cfg.workers} x {cfg.worker_class}/{cfg.threads}, "
+    print(f"bench {name} ({'served as the sandbox serves it, on ' + db if db else 'web tier alone'}): gunicorn {cfg.workers} x {cfg.worker_class}/{cfg.threads}, "
           f"wrk -c{load.connections} "
           f"{load.warmup}+{load.duration} s per operation; logs in {log_dir}", flush=True)
     stack = Stack(cfg)
@@ -111,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         out["http"] = http_phase(stack, a, wrk, load, clients, profiler)
         out["memory_after_http"] = {"lms": stack.gunicorn_worker_memory("lms"),
                                     "baseline": stack.gunicorn_worker_memory("baseline")}
-        if a.loans > 0:
-            print(f"  pipeline: {a.loans} loans, {cfg.rq_workers} workers ...", flush=True)
-            out["pipeline"] = run_pipeline(stack, a.loans)
+        if loans > 0:
+            print(f"  pipeline: {loans} loans, {cfg.rq_workers} workers ...", flush=True)
+            out["pipeline"] = run_pipeline(stack, loans)
         out["memory_after_run"] = {"lms": stack.gunicorn_worker_memory("lms"),
                                    "baseline": stack.gunicorn_worker_memory("baseline")}
     finally:
@@ -121,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     out["load"] = {**watch.finish(), "wall_s": round(time.monotonic() - started, 1)}
     machine = report.machine_info(wrk_version(wrk), cfg.database_url, cfg.redis_url)
     lines = summary(out["http"], out["memory_after_run"]["lms"], out.get("pipeline"))
-    payload = {**report.header(a.name, settings, machine), **out, "summary": lines}
-    path = report.write(a.name, payload)
+    payload = {**report.header(name, settings, machine), **out, "summary": lines}
+    path = report.write(name, payload)
     print("\n" + "\n".join(lines))
     print(f"machine busy {out['load']['machine_busy_pct']} % (load avg {out['load']['loadavg_after']}); "
           f"wrote {path}")

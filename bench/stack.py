@@ -7,12 +7,18 @@
   serve_environment, lms_soap/gunicorn_conf.py) with the same workers and threads;
 - N scoring workers (`bench.pipeline_worker`: the production `lms-soap worker` plus timers).
 
+With `db` set ("sqlite" or "postgresql", `python -m bench.run --db ...`) the LMS is served as
+`lms-soap sandbox` serves it: the sandbox's timers and log level (SANDBOX_DEFAULTS), request
+counters in prometheus_client's multiprocess files, `lms-soap worker` running beside it from the
+start, and on "sqlite" a fresh database file (the sandbox's embedded default).
+
 Every child leads its own process group and is stopped with it (lms_soap.sandbox.processes, the
 launcher of the sandbox and the tests); nothing else is touched.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from lms_soap.cli import gunicorn_argv, serve_environment
 from lms_soap.sandbox.processes import Child, Children, free_port, http_probe
+from lms_soap.sandbox.runner import SANDBOX_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_SECRET_KEY = "lms-bench-secret-key-not-for-production"
@@ -43,9 +50,18 @@ class StackConfig:
     sim_threads: int = 8
     lms_app: str = "lms_soap.wsgi:application"  # another WSGI entry point, for experiments
     env: dict[str, str] = field(default_factory=dict)  # extra settings for the LMS and the workers
+    #: None: the web tier alone (PostgreSQL, scoring workers started by the harness). "sqlite" or
+    #: "postgresql": the LMS served as the sandbox serves it (see AS_SERVED).
+    db: str | None = None
+
+    @property
+    def served(self) -> bool:
+        return self.db is not None
 
     @property
     def database_url(self) -> str:
+        if self.db == "sqlite":
+            return f"sqlite:///{self.log_dir / 'lms.db'}"
         return make_url(self.pg_admin_url).set(database=self.database).render_as_string(hide_password=False)
 
     @property
@@ -112,6 +128,15 @@ class Stack:
             "LMS_MAX_REQUESTS": "0",
         }
         env.pop("SCORING_TRANSACTIONS_URL", None)
+        if self.cfg.served:
+            # What `lms-soap sandbox` gives its children: its timers and log level, request
+            # counters shared through prometheus_client's multiprocess files.
+            env.update(SANDBOX_DEFAULTS)
+            metrics = self.cfg.log_dir / "prometheus"
+            shutil.rmtree(metrics, ignore_errors=True)
+            metrics.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+            env["QUEUE_NAME"] = "lms-bench-served"
         env.update(self.cfg.env)
         from lms_soap.config import load_settings
 
@@ -122,6 +147,8 @@ class Stack:
 
     def pg_sessions(self) -> int:
         """Connections ever opened to the benchmark's database (PostgreSQL >= 14)."""
+        if self.cfg.db == "sqlite":
+            return -1
         engine = create_engine(self.cfg.database_url)
         try:
             with engine.connect() as conn:
@@ -144,6 +171,16 @@ class Stack:
 
         from lms_soap.models import migrate
 
+        Redis.from_url(self.cfg.redis_url).flushdb()
+        if self.cfg.db == "sqlite":  # the sandbox's embedded default: a fresh file, migrated
+            from lms_soap.models.db import build_engine
+
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.cfg.log_dir / 'lms.db'}{suffix}").unlink(missing_ok=True)
+            engine = build_engine(self.settings())
+            migrate.upgrade(engine)
+            engine.dispose()
+            return
         admin = create_engine(self.cfg.pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
@@ -156,7 +193,6 @@ class Stack:
             conn.execute(text("CREATE SCHEMA public"))
         migrate.upgrade(engine)
         engine.dispose()
-        Redis.from_url(self.cfg.redis_url).flushdb()
 
     # --- processes ---------------------------------------------------------------------------
     @property
@@ -183,7 +219,12 @@ class Stack:
         if baseline:
             started.append(self._gunicorn("baseline", "bench.baseline_app:application", self.cfg.workers,
                                           self.cfg.threads, "/soap?wsdl"))
+        if self.cfg.served:  # the worker beside it, as in the sandbox: `lms-soap worker`, from the start
+            self.processes.spawn("worker-served", [sys.executable, "-m", "lms_soap.cli", "worker"],
+                                 env=self.env)
         self.processes.wait_ready(started, START_TIMEOUT_SECONDS)
+        if self.cfg.served:
+            self.wait_workers_ready()
 
     def start_workers(self, count: int | None = None) -> None:
         self.worker_stats = []
@@ -225,6 +266,8 @@ class Stack:
         for name, process in self.children.items():
             key = "worker" if name.startswith("worker-") else name
             out[key] = out.get(key, 0.0) + _tree_cpu(process.pid)
+        if self.cfg.db == "sqlite":
+            return out
         try:
             engine = create_engine(self.cfg.database_url)
             with engine.connect() as conn:
@@ -236,6 +279,13 @@ class Stack:
         self._pg_pids.update(pids)
         out["postgres"] = sum(_cpu(pid) for pid in self._pg_pids)
         return out
+
+    def gunicorn_worker_cpu(self, name: str) -> dict[int, float]:
+        """CPU seconds of each gunicorn worker: how evenly the keep-alive connections spread."""
+        process = self.children.get(name)
+        if process is None:
+            return {}
+        return {child.pid: _cpu(child.pid) for child in psutil.Process(process.pid).children()}
 
     def gunicorn_worker_memory(self, name: str) -> list[dict[str, float]]:
         """RSS (and PSS, the fair share of pages shared with the master) of each worker, in MB."""

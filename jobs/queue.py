@@ -43,6 +43,13 @@ def job_id_for(loan_id: str, at: datetime | None) -> str:
     return f"scoring-{loan_id}-{int(at.timestamp() * 1000)}"
 
 
+def loan_id_of(job_id: str) -> str | None:
+    """The loan of a job id made by job_id_for, else None."""
+    prefix, _, rest = job_id.partition("-")
+    loan_id, _, _step = rest.rpartition("-")
+    return loan_id if prefix == "scoring" and loan_id else None
+
+
 class RqJobQueue:
     """Implements lending.ports.JobQueue on an RQ queue."""
 
@@ -64,6 +71,15 @@ class RqJobQueue:
                 pipe.execute()
         except RedisError as exc:
             raise errors.QueueUnavailable(f"redis: {type(exc).__name__}") from None
+
+    def waiting_loan_ids(self) -> set[str]:
+        """The loans with a step waiting in the queue (queued, no worker has taken it yet): one
+        LRANGE. Empty when Redis does not answer (the enqueue that follows then says so)."""
+        try:
+            ids = self.queue.get_job_ids()
+        except RedisError:
+            return set()
+        return {loan_id for loan_id in map(loan_id_of, ids) if loan_id}
 
     def depth(self) -> int:
         try:

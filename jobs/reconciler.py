@@ -11,12 +11,30 @@ from lms_soap.bootstrap import Container
 from lms_soap.lending import errors
 from lms_soap.lending.scoring import ReconcileReport, reconcile
 
+from .queue import RqJobQueue
+
 log = logging.getLogger(__name__)
 
 
+class _SkipWaiting:
+    """The queue as one reconciler pass uses it. A loan whose step waits in RQ's queue behind
+    others is overdue too, but not lost: queued again, the worker would run it twice, and under a
+    backlog longer than RECONCILE_GRACE every pass did so for every waiting loan (the sandbox's
+    worker ran 7-15 jobs per loan instead of 4). Those are skipped; a lost step is queued again."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.waiting = queue.waiting_loan_ids() if isinstance(queue, RqJobQueue) else set()
+
+    def schedule_scoring(self, loan_id: str, at=None) -> None:
+        if at is None and loan_id in self.waiting:
+            return
+        self.queue.schedule_scoring(loan_id, at)
+
+
 def run_once(container: Container) -> ReconcileReport:
-    report = reconcile(container.uow(), container.queue, container.clock, container.scoring_policy,
-                       container.reconcile_grace)
+    report = reconcile(container.uow(), _SkipWaiting(container.queue), container.clock,
+                       container.scoring_policy, container.reconcile_grace)
     if report.requeued or report.failed or report.queue_down:
         log.info("reconcile: requeued=%d failed=%d queue_down=%s", report.requeued, report.failed,
                  report.queue_down)

@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine, make_url
 
 from lms_soap.config import Settings
 
+from .transactions import DEFERRED_BEGIN
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -34,7 +36,10 @@ def build_engine(settings: Settings) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
             # BEGIN IMMEDIATE takes the write lock up front, so two writers serialise instead of
-            # dead-locking on a lock upgrade (pysqlite's implicit BEGIN is deferred).
+            # dead-locking on a lock upgrade (pysqlite's implicit BEGIN is deferred). A unit of
+            # work's connection reads without it and takes it at its first write (transactions.py).
+            if conn.get_execution_options().get(DEFERRED_BEGIN):
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         # Let SQLAlchemy, not pysqlite, emit BEGIN (see the "begin" hook above).

@@ -1,4 +1,4 @@
-"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2).
+"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2, and SQLite).
 
 psycopg2 opens every transaction with a BEGIN of its own (a round-trip) and the unit of work ends
 even a read-only one with a ROLLBACK (another): a GetLoanStatus was BEGIN, SELECT, ROLLBACK. Here
@@ -11,6 +11,13 @@ Nothing a use case can observe changes: the LMS runs at PostgreSQL's default REA
 where every statement of a transaction takes its own snapshot anyway, so a SELECT reads the same
 rows in autocommit as inside BEGIN ... ; plain SELECTs take no lock that a transaction would hold;
 row locks (FOR UPDATE) and every write run inside the transaction, as before.
+
+SQLite: every other user of the engine begins with BEGIN IMMEDIATE (models/db.py: the write lock,
+so that two writers serialise instead of failing on a lock upgrade); a unit of work's connection
+carries DEFERRED_BEGIN, so it reads in autocommit (WAL: a read neither waits for the writer nor
+blocks it) and sends BEGIN IMMEDIATE before its first flush, DML statement or locking read (SQLite
+has no FOR UPDATE: the lock is the whole database). No read transaction is ever upgraded, and from
+the locking read to the commit the unit of work is alone to write, as before.
 """
 from __future__ import annotations
 
@@ -19,19 +26,31 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 _RAW = "lms.raw_connection"
+#: Execution option of a unit of work's SQLite connections: models/db.py sends no BEGIN for them.
+DEFERRED_BEGIN = "lms_deferred_begin"
+_STARTS_NO_WRITE = ("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
 
 
 def applies_to(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2"
+    return _sqlite(engine) or (engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2")
+
+
+def _sqlite(engine) -> bool:
+    return engine.dialect.name == "sqlite"
 
 
 def install(factory: sessionmaker, engine: Engine) -> None:
     """Read in autocommit, write in a transaction, for the sessions `factory` makes."""
-    event.listen(factory, "after_begin", _reads_in_autocommit)
+    if _sqlite(engine):
+        factory.configure(bind=engine.execution_options(**{DEFERRED_BEGIN: True}))
+        if not event.contains(engine, "before_cursor_execute", _sqlite_write_in_transaction):
+            event.listen(engine, "before_cursor_execute", _sqlite_write_in_transaction)
+    else:
+        event.listen(factory, "after_begin", _reads_in_autocommit)
+        if not event.contains(engine, "checkin", _transactional_in_the_pool):
+            event.listen(engine, "checkin", _transactional_in_the_pool)
     event.listen(factory, "before_flush", _write_in_transaction)
     event.listen(factory, "do_orm_execute", _lock_or_write_in_transaction)
-    if not event.contains(engine, "checkin", _transactional_in_the_pool):
-        event.listen(engine, "checkin", _transactional_in_the_pool)
 
 
 def _reads_in_autocommit(session: Session, _transaction, connection) -> None:
@@ -44,7 +63,11 @@ def _reads_in_autocommit(session: Session, _transaction, connection) -> None:
 
 def begin_transaction(session: Session) -> None:
     """From here to the session's commit or rollback, statements run in one transaction."""
-    session.connection()  # take the connection now if no statement has yet
+    connection = session.connection()  # take the connection now if no statement has yet
+    if _sqlite(connection):
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
     raw = session.info.get(_RAW)
     if raw is not None and not raw.closed and raw.autocommit:
         raw.autocommit = False  # no transaction is open in autocommit mode: allowed
@@ -58,6 +81,14 @@ def _lock_or_write_in_transaction(state: ORMExecuteState) -> None:
     if state.is_select and getattr(state.statement, "_for_update_arg", None) is None:
         return
     begin_transaction(state.session)
+
+
+def _sqlite_write_in_transaction(conn, cursor, statement, _parameters, _context, _executemany) -> None:
+    # The net under the session hooks: a write sent on a unit of work's connection by any other
+    # path (session.connection().execute) still starts with the lock.
+    if (conn.get_execution_options().get(DEFERRED_BEGIN) and not cursor.connection.in_transaction
+            and not statement.lstrip()[:8].upper().startswith(_STARTS_NO_WRITE)):
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 def _transactional_in_the_pool(dbapi_connection, _record) -> None:

@@ -66,3 +66,32 @@ def test_duplicate_jobs_for_one_loan_make_one_decision(lms):
     finally:
         context.install(None)
         container.close()
+
+
+def test_the_reconciler_queues_a_lost_step_again_but_not_one_still_waiting_in_the_queue(lms):
+    """A backlog must not grow: a loan whose job waits behind others in RQ's queue is overdue
+    too, and queueing it again would make the worker run it twice (each pass, for every loan
+    waiting). A loan whose job is gone is queued again."""
+    from lms_soap.bootstrap import build_container
+
+    from jobs.reconciler import run_once
+
+    container = build_container(lms.settings.replace(reconcile_grace=0.0))  # every PENDING loan is due
+    try:
+        bank = lms.zeep("bank")
+        bank.service.RegisterCustomer(customerNumber="234774784")
+        loan = bank.service.SubmitLoan(customerNumber="234774784", amount=Decimal("10.00"))
+        queue = container.queue.queue
+        waiting = queue.job_ids
+        assert len(waiting) == 1  # SubmitLoan queued the first step; no worker runs
+        time.sleep(0.01)  # its next_attempt_at is now in the past
+
+        run_once(container)
+        assert queue.job_ids == waiting  # still one job for the loan
+
+        container.queue.redis.delete(queue.key)  # the job is lost (Redis flushed, say)
+        report = run_once(container)
+        assert report.requeued == 1 and len(queue.job_ids) == 1
+        assert queue.fetch_job(queue.job_ids[0]).args == (loan.loanId,)
+    finally:
+        container.close()
