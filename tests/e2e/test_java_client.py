@@ -112,8 +112,9 @@ def test_wsimport_client_calls_every_operation_and_reads_typed_faults(stack, wor
     assert submitted["status"] == "PENDING" and submitted["amount"] == "1000.00"
     assert fault("second-submit", "LoanInProgress")["loanId"] == loan_id  # read from the typed detail
     decided = ok("status")
-    assert decided["status"] == "APPROVED" and decided["outstanding"] == "1000.00", decided
-    assert decided["history"] == "APPROVED" and decided["createdAt"].endswith("Z")
+    # STANDARD disburses at approval (release 1.1): the loan is DISBURSED, its history ends there.
+    assert decided["status"] == "DISBURSED" and decided["outstanding"] == "1000.00", decided
+    assert decided["history"] == "DISBURSED" and decided["createdAt"].endswith("Z")
     assert ok("status-by-customer")["loanId"] == loan_id
     assert ok("list") == {"outcome": "OK", "total": "1", "first": loan_id}
     assert fault("repay-too-much", "AmountExceedsOutstanding")["loanId"] == loan_id
