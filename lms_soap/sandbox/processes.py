@@ -65,13 +65,22 @@ def http_probe(*urls: str) -> Callable[["Child"], bool]:
 
 def group_alive(pgid: int) -> bool:
     """True while any process of that process group exists."""
+    return _exists(os.killpg, pgid)
+
+
+def process_alive(pid: int) -> bool:
+    """True while that process exists (ours or another user's)."""
+    return _exists(os.kill, pid)
+
+
+def _exists(signal_call: Callable[[int, int], None], target: int) -> bool:
     try:
-        os.killpg(pgid, 0)
-        return True
+        signal_call(target, 0)  # signal 0: nothing is sent, only the existence is checked
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return True  # it exists; it is not ours
+    return True
 
 
 def signal_group(pgid: int, sig: int) -> None:

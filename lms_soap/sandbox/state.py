@@ -16,6 +16,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .processes import process_alive
+
 CREDENTIALS_FILE = "credentials.json"
 SECRET_KEY_FILE = "secret.key"
 RECORD_FILE = "sandbox.json"
@@ -38,16 +40,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _cmdline(pid: int) -> str:

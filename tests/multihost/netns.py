@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lms_soap.sandbox.processes import process_alive
+
 PREFIX = "lmsmh"
 #: Seconds a process group gets between SIGTERM and SIGKILL at clean-up.
 TERM_GRACE_SECONDS = 3.0
@@ -55,27 +57,17 @@ def free_subnet() -> str:
     raise HarnessError("no free 10.231.X.0/24 subnet")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale() -> list[str]:
     """Delete namespaces and bridges left by a harness run whose process no longer exists."""
     removed = []
     for name in sh("ip", "netns", "list", check=False).stdout.split():
         match = re.fullmatch(rf"{PREFIX}(\d+)-\w+", name)
-        if match and not _pid_alive(int(match.group(1))):
+        if match and not process_alive(int(match.group(1))):
             _kill_namespace_processes(name)
             sh("ip", "netns", "del", name, check=False)
             removed.append(name)
     for match in re.finditer(r"^\d+: (mh(\d+)br)[:@]", sh("ip", "-o", "link", check=False).stdout, re.M):
-        if not _pid_alive(int(match.group(2))):
+        if not process_alive(int(match.group(2))):
             sh("ip", "link", "del", match.group(1), check=False)
             removed.append(match.group(1))
     return removed
