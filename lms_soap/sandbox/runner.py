@@ -269,8 +269,8 @@ def _register_and_create_clients(settings: Settings, state: StateDir) -> dict[st
 
         ensure_product(SANDBOX_FAST, c.uow())  # idempotent: kept across restarts
         try:
-            register_with_scoring_engine(settings.scoring_client_name, settings.transactions_url, c.uow(),
-                                         c.scoring_engine, c.box, c.clock, generate_secret)
+            register_with_scoring_engine(None, None, c.uow(), c.scoring_engine, c.box, c.clock,
+                                         generate_secret, defaults=c.registration_defaults)
         except LendingError as exc:
             raise SandboxError(f"registration with the scoring simulator failed: {exc.message}") from None
         for key, (username, role) in SANDBOX_CLIENTS.items():

@@ -1,4 +1,7 @@
-"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2).
+"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2; written against
+SQLAlchemy 2.x and psycopg2 2.9, checked by tests/unit/test_library_seams.py: it leans on the
+session events after_begin/before_flush/do_orm_execute, on the private `_for_update_arg` of a
+select, and on psycopg2's `autocommit`).
 
 psycopg2 opens every transaction with a BEGIN of its own (a round-trip) and the unit of work ends
 even a read-only one with a ROLLBACK (another): a GetLoanStatus was BEGIN, SELECT, ROLLBACK. Here
@@ -16,13 +19,14 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from .db import is_psycopg2
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 _RAW = "lms.raw_connection"
 
 
-def applies_to(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2"
+applies_to = is_psycopg2
 
 
 def install(factory: sessionmaker, engine: Engine) -> None:
