@@ -66,6 +66,12 @@ class Container:
     def reconcile_grace(self) -> timedelta:
         return timedelta(seconds=self.settings.reconcile_grace)
 
+    def __enter__(self) -> "Container":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
     def close(self) -> None:
         """Everything this process opened: the database pool and every client's connections."""
         for client in (self.cbs, self.scoring_engine, self.notifier, self.redis):

@@ -121,11 +121,8 @@ def cmd_scoring(a) -> int:
 def cmd_reconcile(a) -> int:
     from jobs.reconciler import run_once
 
-    c = _container(a)
-    try:
+    with _container(a) as c:
         report = run_once(c)
-    finally:
-        c.close()
     print(json.dumps({"requeued": report.requeued, "failed": report.failed, "queueDown": report.queue_down}))
     return 0
 

@@ -92,11 +92,8 @@ def cmd_products(a) -> int:
 def cmd_arrears(a) -> int:
     from jobs.periodic import arrears_once
 
-    c = _container(a)
-    try:
+    with _container(a) as c:
         report = arrears_once(c)
-    finally:
-        c.close()
     print(json.dumps({"changed": report.changed, "skipped": report.skipped}))
     return 0
 
@@ -114,11 +111,8 @@ def report_json(report) -> dict:
 def cmd_report(a) -> int:
     from lms_soap.lending.lifecycle import portfolio_report
 
-    c = _container(a)
-    try:
+    with _container(a) as c:
         report = portfolio_report(c.uow(), a.as_of or c.clock.now())
-    finally:
-        c.close()
     print(json.dumps(report_json(report), indent=2))
     return 0
 
