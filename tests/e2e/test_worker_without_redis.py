@@ -24,7 +24,7 @@ def test_without_redis_the_worker_scores_loans_from_the_database(e2e_settings, s
                 final = stack.wait_final(bank, [loan.loanId])[loan.loanId]
             assert (final.status, final.statusReason) == ("DISBURSED", "AUTO_DISBURSED")
             assert [e.toStatus for e in final.history] == ["PENDING", "SCORING", "APPROVED", "DISBURSED"]
-            assert gunicorn.process.poll() is None
+            assert gunicorn.child.process.poll() is None
         finally:
             stack.container.close()
 
