@@ -6,7 +6,7 @@
 How: N synthetic customers are pre-registered; N loans are submitted directly through the use case
 (lending.loans.submit_loan, in this process, with a queue that only notes the ids), so the loans
 sit PENDING and due; then, with the workers idle and ready, every loan's first job is queued
-through the production queue adapter (jobs.queue.RqJobQueue) and the clock starts. The scoring
+through the production queue adapter (lms_soap.clients.rq_queue.RqJobQueue) and the clock starts. The scoring
 simulator answers at once (SCORING_SIM_NOT_READY_POLLS=0), so each loan takes two jobs: initiate
 (the engine pulls the transactions from the LMS's REST endpoint, which reads them from the CBS)
 and, after the configured back-off (SCORING_BACKOFF_BASE, 1 s by default, via RQ's scheduler),

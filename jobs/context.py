@@ -1,20 +1,28 @@
-"""The worker process's container, built once at worker start-up (never at import time)."""
+"""The worker process's container, installed once at worker start-up (never at import time).
+
+A job reaches the container only through `current()`; there is no fallback that would build a
+second composition root from the environment behind the worker's back.
+"""
 from __future__ import annotations
 
-from lms_soap.bootstrap import Container, build_container
-from lms_soap.config import load_settings
+from lms_soap.bootstrap import Container
 
 _container: Container | None = None
 
 
-def install(container: Container) -> None:
+class NoContainerInstalled(RuntimeError):
+    """A job ran in a process whose worker did not install a container."""
+
+
+def install(container: Container | None) -> None:
     global _container
     _container = container
 
 
 def current() -> Container:
-    """The container installed by the worker; built from the environment if a job runs elsewhere."""
-    global _container
+    """The container the worker installed (jobs/worker.py run_worker)."""
     if _container is None:
-        _container = build_container(load_settings())
+        raise NoContainerInstalled(
+            "no container installed: jobs run inside `lms-soap worker` (jobs.worker.run_worker), "
+            "or call jobs.context.install(build_container(settings)) first")
     return _container

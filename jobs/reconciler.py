@@ -11,7 +11,7 @@ from lms_soap.bootstrap import Container
 from lms_soap.lending import errors
 from lms_soap.lending.scoring import ReconcileReport, reconcile
 
-from .queue import RqJobQueue
+from lms_soap.clients.rq_queue import RqJobQueue
 
 log = logging.getLogger(__name__)
 

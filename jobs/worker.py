@@ -20,8 +20,9 @@ from lms_soap.config import Settings
 from . import context
 from .periodic import run_lifecycle_once, start_lifecycle_tasks, stop_all
 from .poller import run_polling_worker
-from .queue import RqJobQueue
+from lms_soap.clients.rq_queue import RqJobQueue
 from .reconciler import PeriodicReconciler, run_once
+from .rq_compat import shutdown_requested
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,8 @@ def _work_until_stopped(queue: RqJobQueue, with_scheduler: bool, logging_level: 
             worker.work(burst=False, with_scheduler=with_scheduler, logging_level=logging_level)
         except RedisError as exc:  # Redis down while the worker started or registered itself
             log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, pause)
-        # RQ's loop also ends on a warm shutdown (SIGTERM/SIGINT), which it records in
-        # _shutdown_requested_date (rq 2.x-3.x): then we stop too.
-        if worker is not None and getattr(worker, "_shutdown_requested_date", None):
+        # RQ's loop also ends on a warm shutdown (SIGTERM/SIGINT): then we stop too.
+        if worker is not None and shutdown_requested(worker):
             return
         log.warning("the RQ worker stopped (redis went away?); it restarts once redis answers")
         try:

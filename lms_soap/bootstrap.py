@@ -17,6 +17,7 @@ from lms_soap.lending.loans import LoanPolicy
 from lms_soap.lending.notifications import DeliveryPolicy
 from lms_soap.lending.ports import (BankNotifier, Clock, CoreBanking, JobQueue, ScoringEngine, SecretBox,
                                     SystemClock)
+from lms_soap.lending.registration import RegistrationDefaults
 from lms_soap.lending.scoring import ScoringPolicy
 from lms_soap.models.db import build_engine
 from lms_soap.models.orm import start_mappers
@@ -43,6 +44,10 @@ class Container:
         return LoanPolicy(min_amount=s.loan_min_amount, max_amount=s.loan_max_amount, currency=s.loan_currency)
 
     @property
+    def registration_defaults(self) -> RegistrationDefaults:
+        return RegistrationDefaults(name=self.settings.scoring_client_name, url=self.settings.transactions_url)
+
+    @property
     def scoring_policy(self) -> ScoringPolicy:
         s = self.settings
         return ScoringPolicy(
@@ -61,7 +66,18 @@ class Container:
     def reconcile_grace(self) -> timedelta:
         return timedelta(seconds=self.settings.reconcile_grace)
 
+    def __enter__(self) -> "Container":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
     def close(self) -> None:
+        """Everything this process opened: the database pool and every client's connections."""
+        for client in (self.cbs, self.scoring_engine, self.notifier, self.redis):
+            close = getattr(client, "close", None)  # a test's fake may have none
+            if close is not None:
+                close()
         self.engine.dispose()
 
 
@@ -69,9 +85,9 @@ def build_container(settings: Settings, *, cbs: CoreBanking | None = None,
                     scoring_engine: ScoringEngine | None = None, queue: JobQueue | None = None,
                     clock: Clock | None = None, notifier: BankNotifier | None = None) -> Container:
     """Everything one process needs. Tests pass fakes or pre-built clients for any part."""
-    from jobs.queue import build_job_queue  # jobs/ sits beside lms_soap/: imported when wiring only
     from lms_soap.clients.bank_callback import SoapBankNotifier
     from lms_soap.clients.core_banking import ZeepCoreBanking
+    from lms_soap.clients.rq_queue import build_job_queue
     from lms_soap.clients.scoring_engine import HttpScoringEngine
 
     start_mappers()

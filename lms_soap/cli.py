@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from lms_soap.config import (DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, ConfigError, environ_for, load_settings,
-                             require_production_key)
+from lms_soap.config import (DEFAULT_PUBLIC_URL, DEV_SECRET_KEY, ConfigError, Settings, environ_for,
+                             load_settings, require_production_key)
 from lms_soap.logs import configure_logging
 
 #: Where `lms-soap wsdl export` writes: the committed file, relative to the current directory (the
@@ -16,10 +16,11 @@ from lms_soap.logs import configure_logging
 DEFAULT_WSDL_PATH = Path("wsdl") / "lms.wsdl"
 
 
-def _container(settings=None):
+def _container(a):
+    """The command's container, from the settings main() loaded (once per process)."""
     from lms_soap.bootstrap import build_container
 
-    return build_container(settings or load_settings())
+    return build_container(a.settings)
 
 
 #: Every gunicorn of the project takes all its settings from this module (lms_soap/gunicorn_conf.py).
@@ -51,7 +52,7 @@ def cmd_serve(a) -> int:
 def cmd_worker(a) -> int:
     from jobs.worker import run_worker
 
-    run_worker(load_settings(), burst=a.burst)
+    run_worker(a.settings, burst=a.burst)
     return 0
 
 
@@ -59,7 +60,7 @@ def cmd_db(a) -> int:
     from lms_soap.models import migrate
     from lms_soap.models.db import build_engine
 
-    engine = build_engine(load_settings())
+    engine = build_engine(a.settings)
     try:
         if a.action == "upgrade":
             migrate.upgrade(engine, a.revision or "head")
@@ -76,7 +77,7 @@ def cmd_clients(a) -> int:
     from lms_soap.lending import api_clients
     from lms_soap.lending.model import Role
 
-    c = _container()
+    c = _container(a)
     try:
         if a.action == "add":
             client, secret = api_clients.add_client(a.username, Role(a.role), c.uow(), c.box, c.clock,
@@ -103,11 +104,10 @@ def cmd_scoring(a) -> int:
     from lms_soap.lending.errors import LendingError
     from lms_soap.lending.registration import register_with_scoring_engine
 
-    c = _container()
+    c = _container(a)
     try:
-        reg = register_with_scoring_engine(a.name or c.settings.scoring_client_name,
-                                           a.url or c.settings.transactions_url, c.uow(),
-                                           c.scoring_engine, c.box, c.clock, generate_secret)
+        reg = register_with_scoring_engine(a.name, a.url, c.uow(), c.scoring_engine, c.box, c.clock,
+                                           generate_secret, defaults=c.registration_defaults)
     except LendingError as exc:
         print(f"error: {exc.faultcode}: {exc.message}", file=sys.stderr)
         return 1
@@ -121,11 +121,8 @@ def cmd_scoring(a) -> int:
 def cmd_reconcile(a) -> int:
     from jobs.reconciler import run_once
 
-    c = _container()
-    try:
+    with _container(a) as c:
         report = run_once(c)
-    finally:
-        c.close()
     print(json.dumps({"requeued": report.requeued, "failed": report.failed, "queueDown": report.queue_down}))
     return 0
 
@@ -172,12 +169,11 @@ def cmd_demo(a) -> int:
     return run_demo(Path(a.state_dir))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lms-soap", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the LMS under gunicorn")
-    defaults = load_settings()
     s.add_argument("--bind", default=defaults.serve_bind, help="default: LMS_BIND")
     s.add_argument("--workers", type=int, default=defaults.serve_workers, help="default: WEB_CONCURRENCY")
     s.add_argument("--threads", type=int, default=defaults.serve_threads, help="default: LMS_THREADS")
@@ -256,9 +252,14 @@ KEYED_COMMANDS = {("serve", None): "lms-soap serve", ("worker", None): "lms-soap
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings()  # once per process: every command is given these
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = build_parser(settings).parse_args(argv)
+    args.settings = settings
+    try:
         configure_logging(settings.log_level)
         keyed = KEYED_COMMANDS.get((args.command, getattr(args, "action", None)))
         if keyed:

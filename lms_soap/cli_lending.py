@@ -12,11 +12,10 @@ from lms_soap.lending.durations import format_duration, parse_duration
 from lms_soap.lending.products import Product
 
 
-def _container():
+def _container(a):
     from lms_soap.bootstrap import build_container
-    from lms_soap.config import load_settings
 
-    return build_container(load_settings())
+    return build_container(a.settings)  # loaded once, by lms_soap/cli.py main
 
 
 def product_json(p: Product) -> dict:
@@ -61,7 +60,7 @@ def _fail(exc) -> int:
 def cmd_products(a) -> int:
     from lms_soap.lending import errors, lifecycle
 
-    c = _container()
+    c = _container(a)
     try:
         if a.action == "list":
             print(json.dumps([product_json(p) for p in lifecycle.list_products(c.uow())], indent=2))
@@ -93,11 +92,8 @@ def cmd_products(a) -> int:
 def cmd_arrears(a) -> int:
     from jobs.periodic import arrears_once
 
-    c = _container()
-    try:
+    with _container(a) as c:
         report = arrears_once(c)
-    finally:
-        c.close()
     print(json.dumps({"changed": report.changed, "skipped": report.skipped}))
     return 0
 
@@ -115,11 +111,8 @@ def report_json(report) -> dict:
 def cmd_report(a) -> int:
     from lms_soap.lending.lifecycle import portfolio_report
 
-    c = _container()
-    try:
+    with _container(a) as c:
         report = portfolio_report(c.uow(), a.as_of or c.clock.now())
-    finally:
-        c.close()
     print(json.dumps(report_json(report), indent=2))
     return 0
 

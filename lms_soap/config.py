@@ -6,9 +6,12 @@ module. Nothing else in the code base reads `os.environ` for configuration.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Mapping
+
+from lms_soap.config_values import (ConfigError, _amount, _auth_mode, _bool, _env, _host_port,  # noqa: F401
+                                    _non_negative_int, _positive_float)
 
 #: Default SQLite file used when DATABASE_URL is not set (the embedded default).
 DEFAULT_DATABASE_URL = "sqlite:///lms.db"
@@ -18,69 +21,6 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 #: the worker and the commands that store secrets refuse it (require_production_key) unless
 #: LMS_ALLOW_DEV_KEY=1; the sandbox generates a key of its own.
 DEV_SECRET_KEY = "lms-dev-only-secret-key-change-me"
-
-
-class ConfigError(ValueError):
-    """A setting has a value that cannot be used."""
-
-
-def _env(name: str, default, cast, *, empty_is_default: bool = True, deprecated_alias: str | None = None):
-    def read(environ: Mapping[str, str]):
-        raw = environ.get(name)
-        if raw is None and deprecated_alias:  # the setting's former name, still read
-            raw = environ.get(deprecated_alias)
-        if raw is None or (raw == "" and empty_is_default):
-            return default
-        try:
-            return cast(raw)
-        except (ValueError, ArithmeticError) as exc:
-            raise ConfigError(f"{name}={raw!r}: {exc}") from None
-
-    return field(default=default, metadata={"env": name, "read": read})
-
-
-def _host_port(raw: str) -> str:
-    host, sep, port = raw.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("expected host:port, e.g. 127.0.0.1:9100")
-    return raw
-
-
-def _bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
-
-
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0 or value == float("inf"):
-        raise ValueError("expected a positive number of seconds")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("expected 0 or more")
-    return value
-
-
-def _amount(raw: str) -> Decimal:
-    value = Decimal(raw.strip())
-    if not value.is_finite():
-        raise ValueError("expected a finite amount")
-    return value
-
-
-def _auth_mode(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in ("wsse", "basic"):
-        raise ValueError("expected 'wsse' or 'basic'")
-    return value
 
 
 @dataclass(frozen=True)
@@ -129,6 +69,10 @@ class Settings:
     #: METRICS_BIND: host:port serving the Prometheus metrics apart from the service (then /metrics
     #: on the main address answers 404). Empty: /metrics on the main address, admin credentials.
     metrics_bind: str = _env("METRICS_BIND", "", _host_port)
+    #: PROMETHEUS_MULTIPROC_DIR: an empty, writable folder where every gunicorn worker keeps its
+    #: request counters, so /metrics sums all workers (prometheus_client reads it too). Empty:
+    #: each worker's own counters.
+    prometheus_multiproc_dir: str = _env("PROMETHEUS_MULTIPROC_DIR", "", str)
     # The other gunicorn settings (lms_soap/gunicorn_conf.py reads all of these):
     #: LMS_TIMEOUT: seconds a gunicorn worker may be silent before the master restarts it.
     serve_timeout: int = _env("LMS_TIMEOUT", 60, int)

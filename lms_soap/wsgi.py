@@ -3,10 +3,7 @@
 The application is built when gunicorn imports this module in a worker (or once in the master
 with --preload; the engine's pool then opens connections lazily, after the fork).
 """
-import gc
-
-import spyne.const
-
+from lms_soap import gc_tuning
 from lms_soap.app import create_app
 from lms_soap.config import load_settings, require_production_key
 from lms_soap.logs import configure_logging
@@ -23,13 +20,4 @@ server_errors.install()  # gunicorn's own refusals become SOAP faults, not HTML 
 if _settings.metrics_bind:
     start_metrics_server(_settings.metrics_bind, application.container)
 
-# Garbage collection, tuned for a long-lived server process (bench/README.md has the figures):
-# - Spyne runs a full gc.collect() at most once a second at the end of a request (for the files
-#   of attachments, which the LMS never receives). With the LMS's ~100 000 objects that pause took
-#   tens of milliseconds, holding the GIL over every thread of the worker: the p99 of every
-#   operation. Python's own generational collection still runs as usual.
-# - gc.freeze() moves everything built so far (modules, Spyne, zeep and SQLAlchemy metadata, the
-#   container) out of the collector's sight: it lives as long as the process anyway, so no
-#   collection needs to walk it again.
-spyne.const.MIN_GC_INTERVAL = float("inf")
-gc.freeze()
+gc_tuning.tune_for_server()  # Spyne's forced collections off, start-up objects frozen

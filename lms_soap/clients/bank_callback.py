@@ -116,6 +116,9 @@ class SoapBankNotifier:
                    password=settings.bank_callback_password, auth=settings.bank_callback_auth,
                    timeout=settings.bank_callback_timeout, session=build_session(settings))
 
+    def close(self) -> None:
+        self.session.close()
+
     def __repr__(self) -> str:  # never the password
         return f"SoapBankNotifier({self.url!r}, auth={self.auth!r}, user={self._credentials[0]!r})"
 

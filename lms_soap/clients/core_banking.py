@@ -33,7 +33,7 @@ from lms_soap.clients.deadline import DeadlineSession
 from lms_soap.clients.environment import settle_environment
 from lms_soap.config import Settings
 from lms_soap.lending.errors import CoreBankingUnavailable
-from lms_soap.lending.model import CENTS, KYC_INCOME_LIMIT, KYC_TEXT_LIMITS, KycRecord, KycStatus
+from lms_soap.lending.model import CENTS, KYC_FIELDS, KYC_INCOME_LIMIT, KYC_TEXT_LIMITS, KycRecord, KycStatus
 from lms_soap.resources import cbs_wsdl_dir
 
 logger = logging.getLogger(__name__)
@@ -238,11 +238,9 @@ def _kyc_record(customer: Any, requested: str) -> KycRecord:
         raise ValueError(f"the CBS answered for customer {number!r}, not {requested!r}")
     # An absent status cannot be taken for ACTIVE: lend only on a stated, active KYC.
     status = KycStatus(customer.status) if customer.status else KycStatus.INACTIVE
-    record = KycRecord(customer_number=number, first_name=customer.firstName,
-                       middle_name=customer.middleName, last_name=customer.lastName,
-                       gender=customer.gender, id_type=customer.idType,
-                       id_number=customer.idNumber, mobile=customer.mobile, email=customer.email,
-                       monthly_income=_money(customer.monthlyIncome), status=status)
+    values = {f.name: getattr(customer, f.wire) if f.width else _money(getattr(customer, f.wire))
+              for f in KYC_FIELDS}
+    record = KycRecord(**{**values, "customer_number": number}, status=status)
     _check_fits(record)
     return record
 

@@ -6,10 +6,11 @@ REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE and looks for a ~/.netrc entry. That was abo
 the client-side cost of each call to the CBS or the scoring engine. The endpoints of our sessions
 are fixed at start-up and the environment of a process does not change, so the answer is the
 same on every call: it is worked out here once, for each endpoint, and set on the session.
+Written against requests 2.x (checked by tests/unit/test_library_seams.py): it asks requests'
+own helpers (get_environ_proxies, get_netrc_auth, merge_environment_settings), so the answer is
+the one requests would give.
 """
 from __future__ import annotations
-
-import os
 
 import requests
 from requests.utils import get_environ_proxies, get_netrc_auth
@@ -26,9 +27,8 @@ def settle_environment(session: requests.Session, *urls: str) -> None:
     if any(p != proxies[0] for p in proxies) or any(n != netrc[0] for n in netrc):
         return
     session.proxies.update(proxies[0])  # as requests: the environment's win over the session's
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle and session.verify is True:
-        session.verify = bundle
+    if session.verify is True:  # requests' own reading of REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+        session.verify = session.merge_environment_settings(urls[0], {}, None, True, None)["verify"]
     if netrc[0] is not None:
         session.auth = netrc[0]
     session.trust_env = False

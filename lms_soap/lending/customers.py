@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import errors
 from .model import Customer, KycStatus, Loan
 from .ports import Clock, CoreBanking, UnitOfWork
+from .use_case import retrying
 
 
 def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
@@ -23,7 +24,7 @@ def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
         _record_inactive(customer_number, uow, clock)
         raise errors.CustomerInactive(f"customer {customer_number} has an inactive KYC status",
                                       customer_number=customer_number)
-    for attempt in range(2):
+    def attempt() -> tuple[Customer, bool]:
         with uow:
             now = clock.now()
             customer = uow.customers.get(customer_number, for_update=True)
@@ -33,14 +34,10 @@ def register_customer(customer_number: str, uow: UnitOfWork, cbs: CoreBanking,
                 uow.customers.add(customer)
             else:
                 customer.refresh(kyc, now)
-            try:
-                uow.commit()
-            except errors.Conflict:
-                if attempt:  # a concurrent registration won twice in a row: give up cleanly
-                    raise errors.ServiceUnavailable("concurrent registrations; retry") from None
-                continue  # a concurrent registration inserted the row first: refresh it instead
+            uow.commit()  # a concurrent registration that inserted the row first: refresh it instead
             return customer, already
-    raise AssertionError("unreachable")
+
+    return retrying(attempt, attempts=2, gave_up="concurrent registrations; retry")
 
 
 def _record_inactive(customer_number: str, uow: UnitOfWork, clock: Clock) -> None:

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from . import errors, servicing
-from .loans import retrying
 from .model import Loan, LoanStatus
 from .portfolio import PortfolioReport, build_report
 from .ports import Clock, UnitOfWork
 from .products import Product, require_product, validate
+from .use_case import require_loan, retrying
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +21,6 @@ DISBURSED_AT_SKEW = timedelta(minutes=5)
 #: Loans the arrears job reads per pass.
 ARREARS_BATCH = 200
 MAX_REFERENCE = 64
-
-
-def _loan(uow: UnitOfWork, loan_id: str) -> Loan:
-    loan = uow.loans.get(loan_id)
-    if loan is None:
-        raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
-    return loan
 
 
 # --- products ---------------------------------------------------------------------------------
@@ -74,7 +67,7 @@ def confirm_disbursement(loan_id: str, reference: str, disbursed_at: datetime | 
 
     def attempt() -> Loan:
         with uow:
-            loan = _loan(uow, loan_id)
+            loan = require_loan(uow, loan_id)
             if loan.disbursement_reference is not None:
                 if loan.disbursement_reference == reference:
                     return loan
@@ -100,7 +93,7 @@ def write_off_loan(loan_id: str, reason: str | None, uow: UnitOfWork, clock: Clo
     """An admin writes an OVERDUE or DEFAULTED loan off; repayments after it are recoveries."""
     def attempt() -> Loan:
         with uow:
-            loan = _loan(uow, loan_id)
+            loan = require_loan(uow, loan_id)
             servicing.write_off(loan, reason or "WRITTEN_OFF_BY_ADMIN", clock.now())
             uow.commit()
             return loan

@@ -4,23 +4,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Sequence, TypeVar
+from typing import Sequence
 
 from . import errors, servicing
 from .customers import require_active_customer, require_registered
 from .model import CENTS, Caller, Loan, LoanStatus
 from .products import DEFAULT_PRODUCT_CODE, require_product
 from .ports import Clock, JobQueue, UnitOfWork
+from .use_case import require_loan, retrying
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-#: How often a use case re-reads and retries after losing a race to a concurrent writer.
-CONFLICT_RETRIES = 3
 MAX_PAGE = 100
+#: ListLoans: the page size when the caller gives none.
+DEFAULT_PAGE = 20
 #: CancelLoan: before the money is out.
 CANCELLABLE = frozenset({LoanStatus.PENDING, LoanStatus.SCORING, LoanStatus.APPROVED})
-DEFAULT_PAGE = 20  # ListLoans without a limit
 
 
 @dataclass(frozen=True)
@@ -38,17 +37,6 @@ def check_amount(amount: Decimal, minimum: Decimal | None = None, maximum: Decim
         raise errors.AmountOutOfRange(f"{what} must have at most 2 decimals")
     if minimum is not None and amount < minimum or maximum is not None and amount > maximum:
         raise errors.AmountOutOfRange(f"{what} must lie between {minimum} and {maximum}")
-
-
-def retrying(operation: Callable[[], T]) -> T:
-    """Run `operation`, re-running it when a concurrent writer won (it re-reads everything)."""
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            return operation()
-        except errors.Conflict:
-            if attempt == CONFLICT_RETRIES - 1:
-                raise errors.ServiceUnavailable("too much contention on this loan; retry") from None
-    raise AssertionError("unreachable")
 
 
 def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, uow: UnitOfWork,
@@ -118,10 +106,7 @@ def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str |
     """A loan by id, or the latest loan of a customer."""
     with uow:
         if loan_id:
-            loan = uow.loans.get(loan_id)
-            if loan is None:
-                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
-            return loan
+            return require_loan(uow, loan_id)
         if not customer_number:
             raise errors.SchemaValidationError("give loanId or customerNumber")
         loan = uow.loans.latest_for(customer_number)
@@ -133,7 +118,10 @@ def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str |
 
 
 def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None = None,
-               offset: int = 0, limit: int = DEFAULT_PAGE) -> tuple[Sequence[Loan], int]:
+               offset: int | None = None, limit: int | None = None) -> tuple[Sequence[Loan], int]:
+    """A page of the customer's loans, newest first, and their total; DEFAULT_PAGE without `limit`."""
+    offset = 0 if offset is None else offset
+    limit = DEFAULT_PAGE if limit is None else limit
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise errors.SchemaValidationError(f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
     with uow:
@@ -144,9 +132,7 @@ def list_loans(uow: UnitOfWork, customer_number: str, status: LoanStatus | None 
 def cancel_loan(loan_id: str, reason: str | None, uow: UnitOfWork, clock: Clock) -> Loan:
     def attempt() -> Loan:
         with uow:
-            loan = uow.loans.get(loan_id)
-            if loan is None:
-                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            loan = require_loan(uow, loan_id)
             if loan.status not in CANCELLABLE:
                 raise errors.InvalidLoanState(
                     f"loan {loan_id} is {loan.status.value}; only PENDING, SCORING or APPROVED "
@@ -163,9 +149,7 @@ def repay_loan(loan_id: str, amount: Decimal, reference: str, uow: UnitOfWork, c
 
     def attempt() -> Loan:
         with uow:
-            loan = uow.loans.get(loan_id)
-            if loan is None:
-                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            loan = require_loan(uow, loan_id)
             servicing.repay(loan, amount, reference, clock.now())
             uow.commit()  # unique (loan, reference) + the loan's version settle concurrent repeats
             return loan

@@ -138,7 +138,14 @@ class LoanRepository(Protocol):
         this call won; False when a concurrent writer changed the loan first. Takes effect with
         the unit of work's commit."""
 
-    def count_by_status(self) -> dict[str, int]: ...
+    def count_by_status(self) -> dict[str, int]:
+        """How many loans each status has (statuses without loans are absent)."""
+
+    def count_decided_by_reason(self) -> dict[tuple[str, str], int]:
+        """How many decided loans (decided_at set) each (status, reason) has; no reason is ""."""
+
+    def total_scoring_attempts(self) -> int:
+        """The queryScore polls made, summed over every loan."""
 
     def due_for_arrears(self, now: datetime, limit: int) -> Sequence[Loan]:
         """Ongoing loans whose next time-driven step (next_arrears_at) is at or before `now`."""

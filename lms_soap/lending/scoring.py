@@ -40,7 +40,7 @@ class ScoringPolicy:
     deadline: float = 1800.0  # seconds from the first attempt at the engine
     min_score: int | None = None
     #: Seconds a claimed step holds the loan: longer than any step can take (RQ kills a job after
-    #: jobs.queue.JOB_TIMEOUT_SECONDS), so only a crashed claimer's loan is ever taken over.
+    #: lms_soap.clients.rq_queue.JOB_TIMEOUT_SECONDS), so only a crashed claimer's loan is ever taken over.
     claim_lease: float = 120.0
 
     def delay(self, retry: int, rng: random.Random | None = None) -> timedelta:

@@ -10,6 +10,7 @@ from .arrears import days_past_due
 from .model import ON_BOOK, Charge, Loan, LoanStatus, Repayment
 from .ports import Clock, UnitOfWork
 from .servicing import balances_of
+from .use_case import require_loan
 
 #: Stated in every statement, as the contract asks.
 ALLOCATION_ORDER = "PENALTIES, FEES, PRINCIPAL"
@@ -33,9 +34,7 @@ class Statement:
 
 def get_statement(loan_id: str, uow: UnitOfWork, clock: Clock) -> Statement:
     with uow:
-        loan = uow.loans.get(loan_id)
-        if loan is None:
-            raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+        loan = require_loan(uow, loan_id)
     owed = balances_of(loan)
     aged = loan.status in ON_BOOK or loan.status is LoanStatus.WRITTEN_OFF
     late = days_past_due(loan.due_date, clock.now()) if aged else 0

@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from . import autocommit_insert
 from .tables import audit_log
 
 log = logging.getLogger(__name__)
@@ -59,43 +60,25 @@ INSERT = insert(audit_log)
 class SqlAuditLog:
     def __init__(self, engine: Engine):
         self.engine = engine
-        # PostgreSQL (psycopg2): one INSERT in autocommit mode, a statement that is its own
-        # transaction: one round-trip instead of three (BEGIN, INSERT, COMMIT), sent straight
-        # through the driver (the SQL is SQLAlchemy's own, compiled once): the row is written on
-        # every call that may change something, so the ORM/Core layers' cost is kept off it.
+        # PostgreSQL (psycopg2): the row is written on every call that may change something, so
+        # it goes in one autocommit INSERT (autocommit_insert.py: one round-trip, not three).
         # SQLite keeps its explicit transaction (db.py takes the write lock in BEGIN IMMEDIATE).
-        self._direct_sql = None
-        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2":
-            columns = {f.name: bindparam(f.name) for f in fields(AuditEntry)}
-            self._direct_sql = str(insert(audit_log).inline().values(columns).compile(dialect=engine.dialect))
+        self._direct = None
+        if autocommit_insert.applies_to(engine):
+            self._direct = autocommit_insert.AutocommitInsert(engine, audit_log,
+                                                              (f.name for f in fields(AuditEntry)))
 
     def record(self, entry: AuditEntry) -> None:
         """Its own short transaction, for a call that committed nothing (a fault, a refusal, an
         idempotent replay). A failure to write it is logged at ERROR, never turned into a fault
         for the caller: the call's answer is already decided and nothing of it was committed."""
         try:
-            if self._direct_sql is not None:
-                self._record_direct(entry)
+            if self._direct is not None:
+                row = asdict(entry)
+                row["at"] = entry.at.astimezone(timezone.utc)  # what the UTCDateTime column type does
+                self._direct(row)
             else:
                 with self.engine.begin() as conn:
                     conn.execute(INSERT, asdict(entry))
         except Exception:  # noqa: BLE001
             log.exception("audit entry not written: %s %s", entry.operation, entry.outcome)
-
-    def _record_direct(self, entry: AuditEntry) -> None:
-        row = asdict(entry)
-        row["at"] = entry.at.astimezone(timezone.utc)  # what the UTCDateTime column type does
-        conn = self.engine.raw_connection()  # a pooled connection: checkout checks apply
-        try:
-            conn.driver_connection.autocommit = True
-            with conn.cursor() as cursor:
-                cursor.execute(self._direct_sql, row)
-        except Exception:
-            conn.invalidate()  # a connection that failed here is not given to anyone else
-            raise
-        finally:
-            try:
-                if not conn.driver_connection.closed:
-                    conn.driver_connection.autocommit = False
-            finally:
-                conn.close()  # back to the pool

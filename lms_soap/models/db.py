@@ -1,20 +1,22 @@
 """Engine construction: one engine per process, built by bootstrap (never at import time)."""
 from __future__ import annotations
 
-import select
-import time
-
 from sqlalchemy import create_engine, event
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 
 from lms_soap.config import Settings
 
-from .transactions import DEFERRED_BEGIN
+from . import pool_ping
+from .reads_without_begin import DEFERRED_BEGIN
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_psycopg2(engine: Engine) -> bool:
+    """PostgreSQL through psycopg2: where the seams that talk to the driver directly apply."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2"
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -52,13 +54,12 @@ def build_engine(settings: Settings) -> Engine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_max_overflow,
-        pool_pre_ping=False,  # see _ping_when_in_doubt: the same recovery, without a round-trip per checkout
+        pool_pre_ping=False,  # see pool_ping.py: the same recovery, without a round-trip per checkout
         pool_recycle=1800,
         hide_parameters=True,  # errors and logs never carry the row's values (KYC data, tokens)
         connect_args=_postgresql_connect_args(settings),
     )
-    event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_when_in_doubt)
+    pool_ping.install(engine)
     return engine
 
 
@@ -71,45 +72,3 @@ def _postgresql_connect_args(settings: Settings) -> dict[str, object]:
         # nothing, for PgBouncer without `ignore_startup_parameters = options`: set it per role.
         args["options"] = f"-c statement_timeout={settings.db_statement_timeout}"
     return args
-
-
-#: A pooled connection idle longer than this is pinged before use whatever its socket says.
-PING_AFTER_IDLE_SECONDS = 10.0
-
-
-def _note_checkin(_dbapi_conn, record) -> None:
-    record.info["checked_in_at"] = time.monotonic()
-
-
-def _ping_when_in_doubt(dbapi_conn, record, _proxy) -> None:
-    """A pre-ping (SELECT 1) only when the connection may be dead: its socket has something to
-    read (a server that restarted or dropped it sent a FIN, an RST or a FATAL message; a healthy
-    idle connection is silent), or it sat in the pool for a while. A dead one is replaced before
-    the request uses it, with the whole pool, exactly as pool_pre_ping=True does, so a restarted
-    PostgreSQL still costs no failed request; a busy pool no longer pays a round-trip per checkout."""
-    checked_in_at = record.info.get("checked_in_at")
-    if checked_in_at is None:
-        return  # a connection just made (SQLAlchemy does not ping those either)
-    if time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS and not _readable(dbapi_conn):
-        return
-    try:
-        before = dbapi_conn.autocommit
-        dbapi_conn.autocommit = True  # as SQLAlchemy's own ping: no transaction left open
-        try:
-            with dbapi_conn.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        finally:
-            if not dbapi_conn.closed:
-                dbapi_conn.autocommit = before
-    except Exception as exc:  # noqa: BLE001 - any failure means: use another connection
-        # As a failed pre-ping: every pooled connection made before now is replaced too.
-        raise sa_exc.InvalidatePoolError(f"stale connection: {type(exc).__name__}") from exc
-
-
-def _readable(dbapi_conn) -> bool:
-    try:
-        poller = select.poll()
-        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
-        return bool(poller.poll(0))
-    except (OSError, ValueError, AttributeError):
-        return True  # cannot tell: ping

@@ -131,6 +131,17 @@ class SqlLoanRepository:
         rows = self.session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
         return {LoanStatus(status).value: count for status, count in rows}
 
+    def count_decided_by_reason(self) -> dict[tuple[str, str], int]:
+        t = tables.loans
+        rows = self.session.execute(select(t.c.status, t.c.status_reason, func.count())
+                                    .where(t.c.decided_at.is_not(None))
+                                    .group_by(t.c.status, t.c.status_reason)).all()
+        return {(LoanStatus(status).value, reason or ""): count for status, reason, count in rows}
+
+    def total_scoring_attempts(self) -> int:
+        t = tables.loans
+        return int(self.session.execute(select(func.coalesce(func.sum(t.c.scoring_attempts), 0))).scalar())
+
     def due_for_arrears(self, now: datetime, limit: int) -> Sequence[Loan]:
         stmt = (select(Loan).where(Loan.status.in_(list(ONGOING)), Loan.next_arrears_at <= now)
                 .order_by(Loan.next_arrears_at).limit(limit))

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from lms_soap.lending.model import KYC_TEXT_LIMITS, ONGOING, ChargeType, KycStatus, LoanStatus, Role
+from lms_soap.lending.model import KYC_FIELDS, ONGOING, ChargeType, KycStatus, LoanStatus, Role
 
 # Stable constraint names, so that migrations and error mapping can refer to them on every backend.
 metadata = MetaData(
@@ -84,16 +84,8 @@ REQUEST_ID_CONSTRAINT = "uq_loans_created_by_request_id"
 customers = Table(
     "customers",
     metadata,
-    Column("customer_number", String(KYC_TEXT_LIMITS["customer_number"]), primary_key=True),
-    Column("first_name", String(KYC_TEXT_LIMITS["first_name"])),
-    Column("middle_name", String(KYC_TEXT_LIMITS["middle_name"])),
-    Column("last_name", String(KYC_TEXT_LIMITS["last_name"])),
-    Column("gender", String(KYC_TEXT_LIMITS["gender"])),
-    Column("id_type", String(KYC_TEXT_LIMITS["id_type"])),
-    Column("id_number", String(KYC_TEXT_LIMITS["id_number"])),
-    Column("mobile", String(KYC_TEXT_LIMITS["mobile"])),
-    Column("email", String(KYC_TEXT_LIMITS["email"])),
-    Column("monthly_income", MONEY),
+    *[Column(f.name, MONEY if f.width is None else String(f.width), primary_key=f.name == "customer_number")
+      for f in KYC_FIELDS],
     Column("kyc_status", _enum(KycStatus), nullable=False),
     Column("registered_at", UTC_TIME, nullable=False),
     Column("kyc_refreshed_at", UTC_TIME, nullable=False),

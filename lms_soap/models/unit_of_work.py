@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from lms_soap.lending import errors
 from lms_soap.lending.model import Loan
 
-from . import audit, transactions
+from . import audit, reads_without_begin
 from .lifecycle_repositories import SqlOutboxRepository, SqlProductRepository
 from .repositories import (
     SqlApiClientRepository,
@@ -155,8 +155,8 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         # expire_on_commit=False: the use cases return objects read in the transaction after it commits.
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-        if transactions.applies_to(engine):
-            transactions.install(self.sessionmaker, engine)  # reads skip BEGIN/ROLLBACK
+        if reads_without_begin.applies_to(engine):
+            reads_without_begin.install(self.sessionmaker, engine)  # reads skip BEGIN/ROLLBACK
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessionmaker)

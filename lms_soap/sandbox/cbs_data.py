@@ -32,6 +32,8 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS as _LMS_TRANSACTION_FIELDS
+
 #: The live CBS answers in East Africa Time.
 EAT = timezone(timedelta(hours=3))
 
@@ -40,70 +42,11 @@ NO_TRANSACTIONS_CUSTOMER = "555000002"
 SYNTHETIC_RANGE = range(700_000_000, 800_000_000)
 UNKNOWN_CUSTOMER = "999999999"
 
-# The CBS `transactionData` type: (element name, xs type, minOccurs), in the WSDL's order.
-# The simulator's Spyne type is built from this table and tests compare it with the verbatim WSDL.
-_TRANSACTION_TABLE = """
-accountNumber string ?
-alternativechanneltrnscrAmount double
-alternativechanneltrnscrNumber int
-alternativechanneltrnsdebitAmount double
-alternativechanneltrnsdebitNumber int
-atmTransactionsNumber int
-atmtransactionsAmount double
-bouncedChequesDebitNumber int
-bouncedchequescreditNumber int
-bouncedchequetransactionscrAmount double
-bouncedchequetransactionsdrAmount double
-chequeDebitTransactionsAmount double
-chequeDebitTransactionsNumber int
-createdAt dateTime ?
-createdDate dateTime ?
-credittransactionsAmount double
-debitcardpostransactionsAmount double
-debitcardpostransactionsNumber int
-fincominglocaltransactioncrAmount double
-id long ?
-incominginternationaltrncrAmount double
-incominginternationaltrncrNumber int
-incominglocaltransactioncrNumber int
-intrestAmount int ?
-lastTransactionDate dateTime ?
-lastTransactionType string ?
-lastTransactionValue int ?
-"""
-_TRANSACTION_TABLE += "".join(f"{name} double\n" for name in (
-    "maxAtmTransactions maxMonthlyBebitTransactions maxalternativechanneltrnscr "
-    "maxalternativechanneltrnsdebit maxbouncedchequetransactionscr maxchequedebittransactions "
-    "maxdebitcardpostransactions maxincominginternationaltrncr maxincominglocaltransactioncr "
-    "maxmobilemoneycredittrn maxmobilemoneydebittransaction maxmonthlycredittransactions "
-    "maxoutgoinginttrndebit maxoutgoinglocaltrndebit maxoverthecounterwithdrawals "
-    "minAtmTransactions minMonthlyDebitTransactions minalternativechanneltrnscr "
-    "minalternativechanneltrnsdebit minbouncedchequetransactionscr minchequedebittransactions "
-    "mindebitcardpostransactions minincominginternationaltrncr minincominglocaltransactioncr "
-    "minmobilemoneycredittrn minmobilemoneydebittransaction minmonthlycredittransactions "
-    "minoutgoinginttrndebit minoutgoinglocaltrndebit minoverthecounterwithdrawals").split())
-_TRANSACTION_TABLE += """
-mobilemoneycredittransactionAmount double
-mobilemoneycredittransactionNumber int
-mobilemoneydebittransactionAmount double
-mobilemoneydebittransactionNumber int
-monthlyBalance double
-monthlydebittransactionsAmount double
-outgoinginttransactiondebitAmount double
-outgoinginttrndebitNumber int
-outgoinglocaltransactiondebitAmount double
-outgoinglocaltransactiondebitNumber int
-overdraftLimit double
-overthecounterwithdrawalsAmount double
-overthecounterwithdrawalsNumber int
-transactionValue double
-updatedAt dateTime ?
-"""
-#: (name, xs type local name, minOccurs) of each `transactionData` element, in the WSDL's order.
+#: (name, xs type local name, minOccurs) of each `transactionData` element, in the WSDL's order:
+#: the LMS's own declaration of the CBS type (lending/transaction_fields.py), which tests compare
+#: with the verbatim WSDL; the simulator's Spyne type is built from it.
 TRANSACTION_FIELDS: tuple[tuple[str, str, int], ...] = tuple(
-    (parts[0], parts[1], 0 if parts[2:] == ["?"] else 1)
-    for parts in (line.split() for line in _TRANSACTION_TABLE.splitlines()) if parts
-)
+    (name, xs_type, 0 if optional else 1) for name, xs_type, optional in _LMS_TRANSACTION_FIELDS)
 
 #: The CBS `customer` type, likewise.
 CUSTOMER_FIELDS: tuple[tuple[str, str, int], ...] = (

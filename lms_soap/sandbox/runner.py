@@ -35,6 +35,7 @@ from lms_soap.config import Settings, load_settings
 
 from .embedded_redis import EmbeddedRedis, EmbeddedRedisError
 from .processes import ChildFailed, Children, http_probe, port_open
+from .seeding import SANDBOX_CLIENTS, register_and_create_clients
 from .state import StateDir
 from .supervisor import SandboxError, StopRequested, StopSignals
 
@@ -51,8 +52,6 @@ SANDBOX_DEFAULTS = {
     "LMS_GRACEFUL_TIMEOUT": "5",  # gunicorn's: a quick Ctrl-C (production: 20 s)
 }
 #: The API clients of the sandbox: credentials.json key -> (username, role).
-SANDBOX_CLIENTS = {"bank": ("sandbox-bank", "bank"), "scoring": ("sandbox-scoring", "scoring"),
-                   "admin": ("sandbox-admin", "admin")}
 #: Seconds each group of children gets to answer its health check.
 READY_TIMEOUT_SECONDS = 30.0
 #: Seconds between two looks at the children while the sandbox runs.
@@ -124,11 +123,10 @@ def run_sandbox(args: Any) -> int:
             ]
             if own_receiver:  # one process: it keeps the events in memory too
                 sims.append(gunicorn("bank-receiver", "lms_soap.sandbox.bank_receiver:create_app_from_env()",
-                                     bank_port, 1, SIMULATOR_THREADS,
-                                     http_probe(settings.bank_callback_url)))
+                                     bank_port, 1, SIMULATOR_THREADS, http_probe(settings.bank_callback_url)))
             state.write_record({**record, "children": supervisor.pids()})
         supervisor.wait_ready(sims, READY_TIMEOUT_SECONDS)
-        credentials = _register_and_create_clients(settings, state)
+        credentials = register_and_create_clients(settings, state)
 
         with signals.deferred():
             lms = [
@@ -244,45 +242,6 @@ def _worker_probe(settings: Settings):
             return False
 
     return probe
-
-
-def _register_and_create_clients(settings: Settings, state: StateDir) -> dict[str, Any]:
-    """createClient at the scoring simulator, then the bank/scoring/admin API clients (their
-    passwords kept from credentials.json when present). Returns the new credentials.json content."""
-    from lms_soap.bootstrap import build_container
-    from lms_soap.crypto import generate_secret
-    from lms_soap.lending.api_clients import add_client
-    from lms_soap.lending.errors import LendingError
-    from lms_soap.lending.model import Role
-    from lms_soap.lending.registration import register_with_scoring_engine
-
-    previous = state.credentials()
-    credentials: dict[str, Any] = {
-        "lms_url": settings.public_url, "wsdl_url": f"{settings.soap_url}?wsdl",
-        "cbs_url": settings.cbs_customer_url.rsplit("/service/", 1)[0],
-        "scoring_url": settings.scoring_base_url,
-    }
-    c = build_container(settings)
-    try:
-        from lms_soap.lending.lifecycle import ensure_product
-        from lms_soap.lending.products import SANDBOX_FAST
-
-        ensure_product(SANDBOX_FAST, c.uow())  # idempotent: kept across restarts
-        try:
-            register_with_scoring_engine(settings.scoring_client_name, settings.transactions_url, c.uow(),
-                                         c.scoring_engine, c.box, c.clock, generate_secret)
-        except LendingError as exc:
-            raise SandboxError(f"registration with the scoring simulator failed: {exc.message}") from None
-        for key, (username, role) in SANDBOX_CLIENTS.items():
-            old = previous.get(key) if isinstance(previous.get(key), dict) else {}
-            kept = old.get("password") if old.get("username") == username else None
-            _, password = add_client(username, Role(role), c.uow(), c.box, c.clock,
-                                     (lambda: kept) if kept else generate_secret,
-                                     description=f"sandbox {role} client", rotate=True)
-            credentials[key] = {"username": username, "password": password}
-    finally:
-        c.close()
-    return credentials
 
 
 def _print_banner(state: StateDir, settings: Settings, credentials: dict[str, Any], embedded: bool) -> None:

@@ -37,14 +37,14 @@ import secrets
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, urlsplit
 
 import requests
 
-from .scoring_data import Outcome, outcome_for, result_json
+from .scoring_data import outcome_for, result_json
+from .scoring_records import JSON_TYPE, _Client, _error, _json_reply, _Reply, _Ticket
 
 log = logging.getLogger(__name__)
 
@@ -59,45 +59,7 @@ CREATE_CLIENT = f"{API}/client/createClient"
 INITIATE_PREFIX = f"{API}/scoring/initiateQueryScore/"
 QUERY_PREFIX = f"{API}/scoring/queryScore/"
 
-JSON_TYPE = "application/json"
 StartResponse = Callable[..., Any]
-
-
-@dataclass
-class _Client:
-    id: int
-    url: str
-    name: str
-    username: str
-    password: str
-    token: str
-
-
-@dataclass
-class _Ticket:
-    """One initiated scoring: whose, for which customer, how many polls so far."""
-
-    id: int
-    client_token: str
-    customer_number: str
-    outcome: Outcome
-    polls: int = 0
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = JSON_TYPE
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _json_reply(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> _Reply:
-    return _Reply(status, json.dumps(payload).encode(), JSON_TYPE, headers or [])
-
-
-def _error(status: int, message: str) -> _Reply:
-    return _json_reply(status, {"status": status, "error": message})
 
 
 class ScoringSimulator:

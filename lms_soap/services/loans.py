@@ -58,7 +58,7 @@ def ListLoans(ctx, customerNumber, status, offset, limit):
     note(ctx, customer=customerNumber)
     rows, total = lending.list_loans(deps(ctx).uow(), customerNumber,
                                      LoanStatus(str(status)) if status else None,
-                                     offset or 0, limit or lending.DEFAULT_PAGE)
+                                     offset, limit)
     return [pack_loan(loan) for loan in rows], total
 
 

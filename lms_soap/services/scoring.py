@@ -28,9 +28,8 @@ def ScoringRegister(ctx, name, url):
     its transaction-data callbacks; registering again rotates them. Role admin. Faults:
     ScoringEngineUnavailable."""
     d = deps(ctx)
-    registration = register_with_scoring_engine(
-        name or d.settings.scoring_client_name, url or d.settings.transactions_url,
-        d.uow(), d.scoring_engine, d.box, d.clock, generate_secret)
+    registration = register_with_scoring_engine(name, url, d.uow(), d.scoring_engine, d.box, d.clock,
+                                                generate_secret, defaults=d.registration_defaults)
     return pack_registration(registration)
 
 

@@ -8,7 +8,8 @@ and then writes the fields directly with lxml, calling Spyne's own to_unicode fo
 so the text is Spyne's. Whatever it does not plan for (faults, attributes, defaults, nil values,
 lists or dicts given as instances, any other handler) goes through Spyne's own code.
 
-tests/unit/test_serializer.py checks that both write the same bytes for every response type.
+tests/unit/test_serializer.py checks that both write the same bytes for every response type;
+tests/unit/test_library_seams.py that spyne is still the version it was written against.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from typing import Any, NamedTuple
 from lxml import etree
 from spyne.const.xml import DEFAULT_NS
 from spyne.protocol.soap import Soap11
+
+#: The spyne version whose Soap11 serializer this plans around (its steps, its to_unicode).
+SPYNE_VERSION = "2.14.0"
 
 _LEAF, _ENUM, _COMPLEX, _GENERIC = range(4)
 _UNPLANNED = object()

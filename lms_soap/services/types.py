@@ -16,7 +16,7 @@ from spyne import (
     Unicode,
 )
 
-from lms_soap.lending.model import CENTS
+from lms_soap.lending.model import CENTS, KYC_FIELDS
 from lms_soap.lending.model import Customer as DomainCustomer
 from lms_soap.lending.model import Loan as DomainLoan
 from lms_soap.lending.model import LoanStatus as DomainLoanStatus
@@ -91,15 +91,7 @@ class Loan(_Base):
 class Customer(_Base):
     _type_info = [
         ("customerNumber", required(Unicode)),
-        ("firstName", Unicode),
-        ("middleName", Unicode),
-        ("lastName", Unicode),
-        ("gender", Unicode),
-        ("idType", Unicode),
-        ("idNumber", Unicode),
-        ("mobile", Unicode),
-        ("email", Unicode),
-        ("monthlyIncome", Money),
+        *[(f.wire, Money if f.width is None else Unicode) for f in KYC_FIELDS if f.name != "customer_number"],
         ("kycStatus", required(KycStatusType)),
         ("registeredAt", required(UtcDateTime)),
         ("kycRefreshedAt", required(UtcDateTime)),
@@ -158,17 +150,9 @@ def pack_loan(loan: DomainLoan, with_history: bool = False) -> Loan:
 
 
 def pack_customer(customer: DomainCustomer, ongoing: DomainLoan | None = None) -> Customer:
+    kyc = {f.wire: getattr(customer, f.name) if f.width else money(getattr(customer, f.name)) for f in KYC_FIELDS}
     return Customer(
-        customerNumber=customer.customer_number,
-        firstName=customer.first_name,
-        middleName=customer.middle_name,
-        lastName=customer.last_name,
-        gender=customer.gender,
-        idType=customer.id_type,
-        idNumber=customer.id_number,
-        mobile=customer.mobile,
-        email=customer.email,
-        monthlyIncome=money(customer.monthly_income),
+        **kyc,
         kycStatus=customer.kyc_status.value,
         registeredAt=customer.registered_at,
         kycRefreshedAt=customer.kyc_refreshed_at,

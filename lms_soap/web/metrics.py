@@ -11,11 +11,9 @@ that address instead, for a scraper on a private network (web/metrics_server.py)
 from __future__ import annotations
 
 import logging
-import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
 
 from lms_soap.lending import errors
 from lms_soap.services.auth import authorize, verify_basic
@@ -40,23 +38,18 @@ class LendingCollector:
         self.container = container
 
     def collect(self):
-        from lms_soap.models.tables import loans
-
         by_status = GaugeMetricFamily("lms_loans", "Loans by status", labels=["status"])
         by_reason = GaugeMetricFamily("lms_loan_outcomes", "Decided loans by status and reason",
                                       labels=["status", "reason"])
         attempts = GaugeMetricFamily("lms_scoring_attempts", "queryScore polls made, all loans")
         depth = GaugeMetricFamily("lms_queue_depth", "Scoring jobs queued or scheduled (-1: Redis down)")
         try:
-            with self.container.engine.connect() as conn:
-                for status, count in conn.execute(select(loans.c.status, func.count()).group_by(loans.c.status)):
-                    by_status.add_metric([getattr(status, "value", status)], count)
-                rows = conn.execute(select(loans.c.status, loans.c.status_reason, func.count())
-                                    .where(loans.c.decided_at.is_not(None))
-                                    .group_by(loans.c.status, loans.c.status_reason))
-                for status, reason, count in rows:
-                    by_reason.add_metric([getattr(status, "value", status), reason or ""], count)
-                attempts.add_metric([], conn.execute(select(func.coalesce(func.sum(loans.c.scoring_attempts), 0))).scalar())
+            with self.container.uow() as uow:
+                for status, count in uow.loans.count_by_status().items():
+                    by_status.add_metric([status], count)
+                for (status, reason), count in uow.loans.count_decided_by_reason().items():
+                    by_reason.add_metric([status, reason], count)
+                attempts.add_metric([], uow.loans.total_scoring_attempts())
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because the database is down
             log.warning("metrics: database unavailable: %s", type(exc).__name__)
         queue_depth = getattr(self.container.queue, "depth", None)
@@ -73,7 +66,7 @@ class AllMetrics:
 
     def collect(self):
         registry = REGISTRY
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if self.lending.container.settings.prometheus_multiproc_dir:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()

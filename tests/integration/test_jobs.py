@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rq import SimpleWorker
 
-import jobs.queue
+import lms_soap.clients.rq_queue as rq_queue
 from jobs import context
 
 FINAL = {"APPROVED", "DISBURSED", "REJECTED", "FAILED"}
@@ -37,7 +37,7 @@ def test_a_step_scheduled_by_a_running_job_outlives_that_job(flushed_redis):
     from rq.job import Job
 
     redis = Redis.from_url(flushed_redis)
-    queue = jobs.queue.RqJobQueue(redis, "lms-test-ids")
+    queue = rq_queue.RqJobQueue(redis, "lms-test-ids")
     queue.schedule_scoring("LN1")  # the running step
     running = queue.queue.job_ids[0]
     later = datetime.now(timezone.utc) + timedelta(seconds=90)

@@ -118,6 +118,17 @@ class FakeLoanRepository:
             counts[loan.status.value] = counts.get(loan.status.value, 0) + 1
         return counts
 
+    def count_decided_by_reason(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for loan in self.rows.values():
+            if loan.decided_at is not None:
+                key = (loan.status.value, loan.status_reason or "")
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def total_scoring_attempts(self) -> int:
+        return sum(loan.scoring_attempts for loan in self.rows.values())
+
     def due_for_arrears(self, now: datetime, limit: int) -> list[Loan]:
         due = [x for x in self.rows.values() if x.status in ONGOING
                and x.next_arrears_at is not None and x.next_arrears_at <= now]

@@ -10,7 +10,7 @@ from lms_soap.crypto import KeyedSecretBox
 from lms_soap.lending import errors
 from lms_soap.lending.api_clients import add_client, authenticate, list_clients, revoke_client
 from lms_soap.lending.model import Role
-from lms_soap.lending.registration import SCORING_USERNAME, register_with_scoring_engine
+from lms_soap.lending.registration import SCORING_USERNAME, RegistrationDefaults, register_with_scoring_engine
 
 from .world import World
 
@@ -132,6 +132,18 @@ def test_registration_creates_the_scoring_client_with_the_password_sent_to_the_e
     client = authenticate(SCORING_USERNAME, body["password"], world.uow, world.box)
     assert client.role is Role.SCORING
     assert body["password"] not in world.uow.database.api_clients[SCORING_USERNAME].secret_hash
+
+
+def test_a_registration_without_name_or_url_takes_the_configured_defaults(world):
+    defaults = RegistrationDefaults(name="lms-configured", url="https://lms.bank.example/api/v1/transactions")
+    registration = register_with_scoring_engine(None, "", world.uow, world.engine, world.box, world.clock,
+                                                secrets_in_order(), defaults=defaults)
+    [body] = world.engine.clients
+    assert (body["name"], body["url"]) == (defaults.name, defaults.url)
+    assert (registration.name, registration.url) == (defaults.name, defaults.url)
+    register_with_scoring_engine("given", URL, world.uow, world.engine, world.box, world.clock,
+                                 secrets_in_order(), defaults=defaults)
+    assert (world.engine.clients[-1]["name"], world.engine.clients[-1]["url"]) == ("given", URL)
 
 
 def test_registering_again_rotates_the_password_and_the_token(world):

@@ -4,7 +4,7 @@ The failover itself is exercised on real Sentinels by tests/multihost/test_redis
 import pytest
 from redis.sentinel import SentinelConnectionPool
 
-from jobs.queue import RqJobQueue, build_job_queue, build_redis
+from lms_soap.clients.rq_queue import RqJobQueue, build_job_queue, build_redis
 from lms_soap.config import ConfigError, load_settings
 
 

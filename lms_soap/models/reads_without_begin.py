@@ -1,4 +1,7 @@
-"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2, and SQLite).
+"""Reads outside transactions, writes inside one (PostgreSQL with psycopg2, and SQLite;
+written against SQLAlchemy 2.x and psycopg2 2.9, checked by tests/unit/test_library_seams.py: it
+leans on the session events after_begin/before_flush/do_orm_execute, on the private
+`_for_update_arg` of a select, and on psycopg2's `autocommit`).
 
 psycopg2 opens every transaction with a BEGIN of its own (a round-trip) and the unit of work ends
 even a read-only one with a ROLLBACK (another): a GetLoanStatus was BEGIN, SELECT, ROLLBACK. Here
