@@ -6,14 +6,13 @@ fields feed the request counters, the access log and the audit trail (web/audit_
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 
 from sqlalchemy import text
 
 from lms_soap.bootstrap import Container, build_container
 from lms_soap.config import Settings
+from lms_soap import correlation
 from lms_soap.logs import request_id_var
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application
 from lms_soap.services.auth import Authenticator
@@ -29,7 +28,6 @@ from lms_soap.web.rest import PREFIX as REST_PREFIX
 from lms_soap.web.rest import TransactionsEndpoint
 
 log = logging.getLogger("lms_soap.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 
 class LmsApp:
@@ -47,18 +45,19 @@ class LmsApp:
 
     # --- routing -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        request_id = environ.get("HTTP_X_REQUEST_ID", "")
-        if not _REQUEST_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if correlation.usable(given) else correlation.new_id()
         token = request_id_var.set(request_id)
         request = RequestContext(self.container, request_id, time.perf_counter(),
-                                 close_connection=connection_closer(start_response)).attach(environ)
+                                 close_connection=connection_closer(start_response),
+                                 request_id_given=request_id == given).attach(environ)
         audit_token = self.audit.begin(request)
         captured = {}
 
         def start(status, headers, exc_info=None):
             captured["status"] = status
-            return start_response(status, [*headers, ("X-Request-ID", request_id)], exc_info)
+            # request.request_id, not request_id: the gateway may take the envelope's wsa:MessageID.
+            return start_response(status, [*headers, (correlation.HEADER, request.request_id)], exc_info)
 
         try:
             body = list(self._route(environ, start))  # bodies are small; materialise to time them

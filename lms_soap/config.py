@@ -190,6 +190,9 @@ class Settings:
     bank_callback_auth: str = _env("BANK_CALLBACK_AUTH", "basic", _auth_mode)
     #: BANK_CALLBACK_TIMEOUT: seconds for connecting to the bank and, again, for its answer.
     bank_callback_timeout: float = _env("BANK_CALLBACK_TIMEOUT", 5.0, float)
+    #: BANK_CALLBACK_DEADLINE: seconds one NotifyLoanEvent call may take in all (a slow-drip
+    #: receiver cannot hold the worker past it; the event is retried later).
+    bank_callback_deadline: float = _env("BANK_CALLBACK_DEADLINE", 10.0, float)
     #: OUTBOX_INTERVAL: seconds between the worker's delivery passes over the outbox.
     outbox_interval: float = _env("OUTBOX_INTERVAL", 2.0, float)
     #: OUTBOX_BACKOFF_BASE: seconds before retrying a failed notification; doubled per attempt.

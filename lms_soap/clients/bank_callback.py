@@ -18,6 +18,7 @@ from decimal import Decimal
 import requests
 from lxml import etree
 
+from lms_soap.clients.deadline import DeadlineSession
 from lms_soap.config import Settings
 from lms_soap.lending import errors
 from lms_soap.lending.model import Loan, Notification
@@ -91,9 +92,9 @@ def build_envelope(notification: Notification, loan: Loan | None, *,
 
 
 def build_session(settings: Settings) -> requests.Session:
-    """The one place the callback's HTTP session is made: the seam where a total deadline per
-    call is to be installed. Until then every call has (connect, read) timeouts."""
-    session = requests.Session()
+    """The one place the callback's HTTP session is made: a total deadline per call
+    (BANK_CALLBACK_DEADLINE, clients/deadline.py) on top of the (connect, read) timeouts."""
+    session = DeadlineSession(settings.bank_callback_deadline, pool_connections=2, pool_maxsize=4)
     session.trust_env = False  # the bank's URL is configured; no proxy from the environment
     return session
 

@@ -32,6 +32,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from lms_soap import correlation
+
 #: monotonic time by which the call running in this thread (context) must be over, if any.
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("lms_call_deadline", default=None)
 
@@ -133,6 +135,9 @@ class DeadlineSession(requests.Session):
         self.mount("https://", adapter)
 
     def request(self, method, url, *args, **kwargs) -> requests.Response:
+        request_id = correlation.current()
+        if request_id:  # the correlation id of the work in hand, to the dependency's logs too
+            kwargs["headers"] = {correlation.HEADER: request_id, **(kwargs.get("headers") or {})}
         now = time.monotonic()
         outer = _deadline.get()
         deadline = now + self.deadline if outer is None else min(outer, now + self.deadline)

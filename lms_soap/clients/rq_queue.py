@@ -12,6 +12,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 from rq import Queue
 
+from lms_soap import correlation
 from lms_soap.config import Settings
 from lms_soap.lending import errors
 
@@ -60,6 +61,9 @@ class RqJobQueue:
     def schedule_scoring(self, loan_id: str, at: datetime | None = None) -> None:
         kwargs = dict(job_id=job_id_for(loan_id, at), job_timeout=JOB_TIMEOUT_SECONDS,
                       result_ttl=RESULT_TTL_SECONDS, failure_ttl=FAILURE_TTL_SECONDS)
+        request_id = correlation.current()
+        if request_id:  # the step runs under the correlation id of the request (or step) queueing it
+            kwargs["request_id"] = request_id
         try:
             # One MULTI/EXEC for the whole enqueue: without a pipeline RQ's enqueue makes two
             # round-trips (the queue registry, then the job); the commands are the same.

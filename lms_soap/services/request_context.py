@@ -38,6 +38,8 @@ class RequestContext:
     #: web/request_body.py); None when the server closes or drains on its own (web/server_errors.py).
     close_connection: Callable[[], None] | None = None
     soap_version: str = SOAP11
+    #: The caller sent a usable X-Request-ID (else a WS-Addressing MessageID may name the request).
+    request_id_given: bool = False
     #: The operation table's entry (services/operations.py); None: not counted nor audited (WSDL,
     #: health checks, a scrape of /metrics that was let in).
     operation: "Operation | None" = None
@@ -72,6 +74,15 @@ class RequestContext:
             self.customer = customer
         if loan:
             self.loan = loan
+
+    def correlate(self, message_id: str | None) -> None:
+        """Name the request after its envelope's wsa:MessageID, unless the caller's X-Request-ID
+        already named it: from here on the logs, the audit row and the answer carry that id."""
+        from lms_soap.logs import request_id_var
+
+        if message_id and not self.request_id_given:
+            self.request_id = message_id
+            request_id_var.set(message_id)  # reset with the app's own token after the response
 
     def close_after_response(self) -> None:
         if self.close_connection is not None:

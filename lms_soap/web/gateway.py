@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from lxml import etree
 
+from lms_soap import correlation
 from lms_soap.lending import errors
 from lms_soap.services.auth import (
     WSSE,
@@ -42,7 +43,7 @@ from lms_soap.web.request_body import read_body, refuse_before_reading
 
 #: The envelope namespace each SOAP version's Content-Type promises.
 _ENVELOPE_NS = {SOAP11: SOAP11_ENV, SOAP12: SOAP12_ENV}
-_UNDERSTOOD_HEADERS = {f"{{{WSSE}}}Security"}
+_UNDERSTOOD_HEADERS = {f"{{{WSSE}}}Security", *(f"{{{ns}}}MessageID" for ns in correlation.WSA_NAMESPACES)}
 
 
 def _parser() -> etree.XMLParser:
@@ -82,6 +83,7 @@ class SoapGateway:
         try:
             body = self._read_body(environ, request)
             envelope, header, request.operation = self._parse(body, request.soap_version)
+            request.correlate(correlation.message_id(header))
             request.principal = self._authenticate(environ, header)
             authorize(request.principal, request.operation)
         except errors.LendingError as exc:
