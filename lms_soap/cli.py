@@ -184,7 +184,7 @@ def cmd_sandbox(a) -> int:
 def cmd_demo(a) -> int:
     from lms_soap.sandbox.demo import run_demo
 
-    return run_demo(Path(a.state_dir))
+    return run_demo(Path(a.state_dir), lifecycle=not a.no_lifecycle)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="walk the journey against a running sandbox")
     s.add_argument("--state-dir", default=".lms-sandbox")
+    s.add_argument("--no-lifecycle", action="store_true",
+                   help="skip the SANDBOX-FAST overdue/default/write-off part (it waits about 90 s)")
     s.set_defaults(func=cmd_demo)
 
     from lms_soap.cli_lending import add_commands  # products, arrears, report

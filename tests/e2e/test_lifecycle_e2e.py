@@ -132,3 +132,19 @@ def test_a_fast_loan_walks_to_write_off_and_the_bank_is_told_each_step(stack, wo
     assert len(ids) == len(set(ids)) == len(WALK) + 2  # one message per transition (duplicates dropped)
     last = [e for e in bank.events if e["loanId"] == loan_id][-1]
     assert (last["previousStatus"], last["loan"]["productCode"]) == ("DEFAULTED", "E2E-FAST")
+
+
+def test_the_demos_lifecycle_part_walks_a_fast_loan_to_its_recovery(stack, worker, capsys):
+    """`lms-soap demo`'s lifecycle steps (sandbox/demo_lifecycle.py), here on the faster product."""
+    from lms_soap.sandbox.demo import DemoError, _say, _step
+    from lms_soap.sandbox.demo_lifecycle import CUSTOMER, walk_lifecycle
+
+    ensure_product(FAST, stack.container.uow())
+    soap = stack.zeep("bank").service
+    walk_lifecycle(soap, "e2e-demo", _step, _say, DemoError, product=FAST.code)
+    out = capsys.readouterr().out
+    for line in ("DISBURSED", "OVERDUE", "DEFAULTED", "WRITTEN_OFF", "charges FEE 75.00, PENALTY 50.00",
+                 "repayment e2e-demo-part 100.00: penalty 50.00, fee 50.00, principal 0.00",
+                 "Client.CustomerInArrears", f"customer {CUSTOMER} may borrow again"):
+        assert line in out, out
+    walk_lifecycle(soap, "e2e-demo-again", _step, _say, DemoError, product=FAST.code)  # it can run again
