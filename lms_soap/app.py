@@ -1,5 +1,6 @@
 """create_app(settings) -> the WSGI application: SOAP at /soap (WSDL at /soap?wsdl), the bank
-callback's WSDL at /callback?wsdl, REST transactions, /healthz, /readyz and /metrics; every response carries X-Request-ID.
+callback's WSDL at /callback?wsdl, REST transactions, /healthz, /readyz and /metrics; every
+response carries X-Request-ID.
 
 Each request gets one RequestContext (services/request_context.py) here; after the response, its
 fields feed the request counters, the access log and the audit trail (web/audit_trail.py)."""
