@@ -1,5 +1,6 @@
-"""create_app(settings) -> the WSGI application: SOAP at /soap (WSDL at /soap?wsdl), REST
-transactions, /healthz, /readyz and /metrics; every response carries X-Request-ID.
+"""create_app(settings) -> the WSGI application: SOAP at /soap (WSDL at /soap?wsdl), the bank
+callback's WSDL at /callback?wsdl, REST transactions, /healthz, /readyz and /metrics; every
+response carries X-Request-ID.
 
 Each request gets one RequestContext (services/request_context.py) here; after the response, its
 fields feed the request counters, the access log and the audit trail (web/audit_trail.py)."""
@@ -16,6 +17,7 @@ from lms_soap import correlation
 from lms_soap.logs import request_id_var
 from lms_soap.services.application import LmsWsgiApplication, build_soap_application
 from lms_soap.services.auth import Authenticator
+from lms_soap.services.callback_wsdl import build_callback_wsdl, callback_address
 from lms_soap.services.faults import fault_response
 from lms_soap.services.request_context import RequestContext
 from lms_soap.services.wsdl_document import build_wsdl
@@ -36,6 +38,7 @@ class LmsApp:
         settings = container.settings
         soap = build_soap_application()
         self.wsdl = build_wsdl(soap, settings.soap_url)
+        self.callback_wsdl = build_callback_wsdl(self.wsdl, callback_address(settings.bank_callback_url))
         self.authenticator = Authenticator(container.uow, container.box)
         self.soap = SoapGateway.from_settings(LmsWsgiApplication(soap, self.wsdl), self.authenticator,
                                               build_replay_cache(container.redis), settings)
@@ -74,10 +77,13 @@ class LmsApp:
     def _route(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
+        wants_wsdl = method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl=")
         if path.rstrip("/") == "/soap":
-            if method in ("GET", "HEAD") and environ.get("QUERY_STRING", "").lower() in ("wsdl", "wsdl="):
+            if wants_wsdl:
                 return _respond(start_response, "200 OK", "text/xml; charset=utf-8", self.wsdl)
             return self.soap(environ, start_response)
+        if path.rstrip("/") == "/callback" and wants_wsdl:  # the bank implements it; we serve no /callback
+            return _respond(start_response, "200 OK", "text/xml; charset=utf-8", self.callback_wsdl)
         if path == REST_PREFIX or path.startswith(REST_PREFIX + "/"):
             return self.rest(environ, start_response)
         if path == "/healthz":

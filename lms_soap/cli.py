@@ -14,6 +14,8 @@ from lms_soap.logs import configure_logging
 #: Where `lms-soap wsdl export` writes: the committed file, relative to the current directory (the
 #: root of a checkout). Never relative to the installed package: that is site-packages.
 DEFAULT_WSDL_PATH = Path("wsdl") / "lms.wsdl"
+#: ... and the bank callback's WSDL (NotifyLoanEvent), with the placeholder address.
+DEFAULT_CALLBACK_WSDL_PATH = Path("wsdl") / "lms-callback.wsdl"
 
 
 def _container(a):
@@ -129,11 +131,14 @@ def cmd_reconcile(a) -> int:
 
 def cmd_wsdl(a) -> int:
     from lms_soap.services.application import build_soap_application
+    from lms_soap.services.callback_wsdl import build_callback_wsdl
     from lms_soap.services.wsdl_document import build_wsdl
 
     # The committed wsdl/lms.wsdl carries the default address whatever LMS_PUBLIC_URL the shell
     # has (the drift test compares it with a server on defaults); --public-url for a deployment.
     soap_url = (a.public_url or DEFAULT_PUBLIC_URL).rstrip("/") + "/soap"
+    if a.callback_output is None:
+        a.callback_output = "none" if a.output == "-" else str(DEFAULT_CALLBACK_WSDL_PATH)
     wsdl = build_wsdl(build_soap_application(), soap_url)
     if a.output == "-":
         sys.stdout.buffer.write(wsdl)
@@ -145,6 +150,16 @@ def cmd_wsdl(a) -> int:
             return 2
         output.write_bytes(wsdl)
         print(f"wrote {a.output} (soap:address {soap_url})")
+    if a.callback_output != "none":
+        # The committed copy carries the placeholder address whatever BANK_CALLBACK_URL is set
+        # (its types are the service WSDL's: the --public-url changes nothing in it).
+        callback = Path(a.callback_output)
+        if not callback.parent.is_dir():
+            print(f"error: no folder {callback.parent}/ for the callback WSDL (--callback-output FILE, "
+                  "or none)", file=sys.stderr)
+            return 2
+        callback.write_bytes(build_callback_wsdl(wsdl))
+        print(f"wrote {a.callback_output} (the bank's NotifyLoanEvent endpoint)")
     return 0
 
 
@@ -166,7 +181,7 @@ def cmd_sandbox(a) -> int:
 def cmd_demo(a) -> int:
     from lms_soap.sandbox.demo import run_demo
 
-    return run_demo(Path(a.state_dir))
+    return run_demo(Path(a.state_dir), lifecycle=not a.no_lifecycle)
 
 
 def build_parser(defaults: Settings) -> argparse.ArgumentParser:
@@ -216,6 +231,8 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
     exp = wsub.add_parser("export")
     exp.add_argument("--output", "-o", default=str(DEFAULT_WSDL_PATH))
     exp.add_argument("--public-url", help=f"the LMS's public URL (default {DEFAULT_PUBLIC_URL})")
+    exp.add_argument("--callback-output", help="where the bank callback's WSDL goes (none: not written; "
+                     f"default {DEFAULT_CALLBACK_WSDL_PATH}, or none when --output is -)")
     s.set_defaults(func=cmd_wsdl)
 
     s = sub.add_parser("simulate", help="run one simulator alone")
@@ -237,6 +254,8 @@ def build_parser(defaults: Settings) -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="walk the journey against a running sandbox")
     s.add_argument("--state-dir", default=".lms-sandbox")
+    s.add_argument("--no-lifecycle", action="store_true",
+                   help="skip the SANDBOX-FAST overdue/default/write-off part (it waits about 90 s)")
     s.set_defaults(func=cmd_demo)
 
     from lms_soap.cli_lending import add_commands  # products, arrears, report

@@ -52,6 +52,14 @@ def _loan_fields(loan: Loan) -> list[tuple[str, object]]:
         ("outstanding", _money(loan.outstanding)), ("requestId", loan.request_id),
         ("createdAt", _time(loan.created_at)), ("updatedAt", _time(loan.updated_at)),
         ("decidedAt", _time(loan.decided_at) if loan.decided_at else None),
+        # 1.1's elements, after where GetLoanStatus writes the history
+        ("productCode", loan.product_code),
+        ("disbursedAt", _time(loan.disbursed_at) if loan.disbursed_at else None),
+        ("dueDate", _time(loan.due_date) if loan.due_date else None),
+        ("principalOutstanding", _money(loan.principal_outstanding)),
+        ("feesOutstanding", _money(loan.fees_outstanding)),
+        ("penaltiesOutstanding", _money(loan.penalties_outstanding)),
+        ("recovered", _money(loan.recovered) if loan.disbursed_at else None),
     ]
 
 

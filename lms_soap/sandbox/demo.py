@@ -9,7 +9,9 @@ WSDL URL alone, and as the bank client:
   3. shows that the scoring engine pulled the customer's transactions from the LMS (/_sim/state);
   4. shows that a second loan is refused with Client.LoanInProgress while the first is ongoing;
   5. repays the loan in two parts, the second one CLOSING it;
-  6. shows that the customer has no ongoing loan: a new one would be accepted.
+  6. shows that the customer has no ongoing loan: a new one would be accepted;
+  7-11. unless --no-lifecycle: a SANDBOX-FAST loan going overdue, defaulting and being written
+     off, with its statement, a partial repayment and a recovery (sandbox/demo_lifecycle.py; ~90 s).
 A loan left ongoing by an interrupted earlier run is repaid (disbursed) or cancelled first, so the
 demo can run again and again. Exit status 0 when every step went as described, 1 otherwise, 2
 when no sandbox answers.
@@ -135,7 +137,7 @@ def _wait_for_decision(soap, loan_id: str) -> Any:
         time.sleep(POLL_INTERVAL_SECONDS)
 
 
-def walk(credentials: dict[str, Any]) -> None:
+def walk(credentials: dict[str, Any], lifecycle: bool = True) -> None:
     from zeep.exceptions import Fault
 
     run_id = f"demo-{uuid.uuid4().hex[:12]}"
@@ -193,15 +195,19 @@ def walk(credentials: dict[str, Any]) -> None:
     if ongoing is not None:
         raise DemoError(f"GetCustomer still shows ongoing loan {ongoing.loanId}")
     _say(f"GetCustomer {CUSTOMER}: no ongoing loan, so a new SubmitLoan would be accepted")
+    if lifecycle:
+        from .demo_lifecycle import walk_lifecycle
+
+        walk_lifecycle(soap, run_id, _step, _say, DemoError)
 
 
-def run_demo(state_dir: Path) -> int:
+def run_demo(state_dir: Path, lifecycle: bool = True) -> int:
     from zeep.exceptions import Error as ZeepError
 
     try:
         credentials = load_credentials(state_dir)
         _check_running(credentials)
-        walk(credentials)
+        walk(credentials, lifecycle)
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
@@ -211,5 +217,6 @@ def run_demo(state_dir: Path) -> int:
     except (ZeepError, requests.RequestException) as exc:
         print(f"\ndemo FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 1
-    print("\ndemo complete: register, score, refuse a second loan, repay, close.", flush=True)
+    print("\ndemo complete: register, score, refuse a second loan, repay, close"
+          + ("; overdue, default, write-off, recovery." if lifecycle else "."), flush=True)
     return 0

@@ -23,6 +23,7 @@ from .serializer import FastSoap11
 from .types import TNS
 
 SERVICE_NAME = "LoanManagementService"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def build_service() -> type[ServiceBase]:
@@ -37,7 +38,19 @@ class HardenedSoap11(Soap11):
         document = request.document if request is not None else None
         if document is None:  # never reached through create_app; kept for direct use
             return super().create_in_document(ctx, charset)
+        _empty_wrappers_without_whitespace(document)
         ctx.in_document = (document, {})
+
+
+def _empty_wrappers_without_whitespace(document) -> None:
+    """An operation without parameters (ListProducts) has an empty wrapper type, and XML Schema
+    refuses even whitespace in one; clients that indent (SoapUI) send `<ListProducts>\n</...>`.
+    A wrapper is never text, so whitespace in a childless one is dropped before validation."""
+    root = document.getroot() if hasattr(document, "getroot") else document
+    for body in root.iterchildren(f"{{{SOAP11_ENV}}}Body"):
+        for wrapper in body.iterchildren():
+            if len(wrapper) == 0 and wrapper.text is not None and not wrapper.text.strip():
+                wrapper.text = None
 
 
 class LmsApplication(Application):

@@ -1,7 +1,7 @@
 """Operations: SubmitLoan, GetLoanStatus, ListLoans, CancelLoan, RepayLoan."""
 from __future__ import annotations
 
-from spyne import Integer32, rpc
+from spyne import Integer32, Unicode, rpc
 
 from lms_soap.lending import loans as lending
 from lms_soap.lending.model import LoanStatus
@@ -21,21 +21,25 @@ from .types import (
     required,
 )
 
+#: lending.products.PRODUCT_CODE
+ProductCode = Unicode(min_len=1, max_len=32, pattern=r"[A-Z0-9][A-Z0-9_\-]{0,31}")
 Offset = Integer32(ge=0)
 Limit = Integer32(ge=1, le=lending.MAX_PAGE)
 
 
-@rpc(required(CustomerNumber), PositiveMoney, RequestId, _returns=required(Loan), _out_variable_name="loan",
-     _throws=[LmsFault])
-def SubmitLoan(ctx, customerNumber, amount, requestId):
+@rpc(required(CustomerNumber), PositiveMoney, RequestId, ProductCode, _returns=required(Loan),
+     _out_variable_name="loan", _throws=[LmsFault])
+def SubmitLoan(ctx, customerNumber, amount, requestId, productCode):
     """Applies for a loan: answers at once with the loan PENDING; scoring and the decision follow
-    (poll GetLoanStatus). The same requestId with the same customer and amount returns the same
-    loan. Roles bank, admin. Faults: CustomerNotRegistered, CustomerInactive, AmountOutOfRange,
-    LoanInProgress (detail: the ongoing loanId), IdempotencyConflict."""
+    (poll GetLoanStatus). productCode names the product (default STANDARD; ListProducts). The same
+    requestId with the same customer, amount and product returns the same loan. Roles bank, admin.
+    Faults: CustomerNotRegistered, CustomerInactive, ProductNotFound, AmountOutOfRange (the
+    service's or the product's bounds), LoanInProgress (detail: the ongoing loanId),
+    CustomerInArrears (a written-off loan not recovered in full), IdempotencyConflict."""
     note(ctx, customer=customerNumber)
     d = deps(ctx)
     loan = lending.submit_loan(customerNumber, amount, requestId, d.uow(), d.queue, d.clock, d.loan_policy,
-                               caller=caller(ctx))
+                               caller=caller(ctx), product_code=productCode)
     note(ctx, loan=loan.id)
     return pack_loan(loan)
 
@@ -64,8 +68,8 @@ def ListLoans(ctx, customerNumber, status, offset, limit):
 
 @rpc(required(LoanId), FreeText, _returns=required(Loan), _out_variable_name="loan", _throws=[LmsFault])
 def CancelLoan(ctx, loanId, reason):
-    """Cancels a loan that is still PENDING or SCORING. Roles bank, admin. Faults: LoanNotFound,
-    InvalidLoanState."""
+    """Cancels a loan that is still PENDING, SCORING or APPROVED (not disbursed). Roles bank,
+    admin. Faults: LoanNotFound, InvalidLoanState."""
     note(ctx, loan=loanId)
     d = deps(ctx)
     return pack_loan(lending.cancel_loan(loanId, reason, d.uow(), d.clock))
@@ -74,9 +78,10 @@ def CancelLoan(ctx, loanId, reason):
 @rpc(required(LoanId), PositiveMoney, required(Reference), _returns=required(Loan), _out_variable_name="loan",
      _throws=[LmsFault])
 def RepayLoan(ctx, loanId, amount, reference):
-    """Records a repayment of an APPROVED loan; reaching zero outstanding closes it. A repeat with
-    the same reference is idempotent. Roles bank, admin. Faults: LoanNotFound, InvalidLoanState,
-    AmountExceedsOutstanding."""
+    """Records a repayment of a DISBURSED, OVERDUE or DEFAULTED loan, allocated penalties, then
+    fees, then principal; reaching zero outstanding closes it. On a WRITTEN_OFF loan it is recorded
+    as a recovery. A repeat with the same reference is idempotent. Roles bank, admin. Faults:
+    LoanNotFound, InvalidLoanState, AmountExceedsOutstanding."""
     note(ctx, loan=loanId)
     d = deps(ctx)
     return pack_loan(lending.repay_loan(loanId, amount, reference, d.uow(), d.clock))

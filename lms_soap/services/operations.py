@@ -10,7 +10,7 @@
   operations, both ways.
 
 Adding a SOAP operation: its handler (an @rpc function in the area's module: customers.py,
-loans.py, scoring.py, or a new one), its types (types.py), one entry in OPERATIONS below, then
+loans.py, scoring.py, servicing.py, or a new one), its types (types.py), one entry in OPERATIONS below, then
 `lms-soap wsdl export` and a request in soapui/lms-soapui-project.xml.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Callable
 
 from lms_soap.lending.model import Role
 
-from . import customers, loans, scoring
+from . import customers, loans, scoring, servicing
 
 BANK, SCORING, ADMIN = Role.BANK, Role.SCORING, Role.ADMIN
 BANK_OR_ADMIN = frozenset({BANK, ADMIN})
@@ -67,6 +67,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("ListLoans", BANK_OR_ADMIN, writes=False, handler=loans.ListLoans),
     Operation("CancelLoan", BANK_OR_ADMIN, writes=True, handler=loans.CancelLoan),
     Operation("RepayLoan", BANK_OR_ADMIN, writes=True, handler=loans.RepayLoan),
+    # the loan after approval (services/servicing.py)
+    Operation("ListProducts", BANK_OR_ADMIN, writes=False, handler=servicing.ListProducts),
+    Operation("ConfirmDisbursement", BANK_OR_ADMIN, writes=True, handler=servicing.ConfirmDisbursement),
+    Operation("GetLoanStatement", BANK_OR_ADMIN, writes=False, handler=servicing.GetLoanStatement),
+    Operation("WriteOffLoan", frozenset({ADMIN}), writes=True, handler=servicing.WriteOffLoan),
+    Operation("GetPortfolioReport", frozenset({ADMIN}), writes=False, handler=servicing.GetPortfolioReport),
     # the scoring side (services/scoring.py)
     Operation("ScoringRegister", frozenset({ADMIN}), writes=True, handler=scoring.ScoringRegister),
     Operation("GetTransactions", frozenset({SCORING, ADMIN}), writes=False, handler=scoring.GetTransactions),

@@ -85,6 +85,14 @@ class Loan(_Base):
         ("decidedAt", UtcDateTime),
         # An addition to the contract's list: the kept history, oldest first (GetLoanStatus only).
         ("history", LoanEvent.customize(max_occurs="unbounded")),
+        # Release 1.1, appended (additive): the product and, once disbursed, the dates and balances.
+        ("productCode", required(Unicode)),
+        ("disbursedAt", UtcDateTime),
+        ("dueDate", UtcDateTime),
+        ("principalOutstanding", Money),
+        ("feesOutstanding", Money),
+        ("penaltiesOutstanding", Money),
+        ("recovered", Money),
     ]
 
 
@@ -146,6 +154,13 @@ def pack_loan(loan: DomainLoan, with_history: bool = False) -> Loan:
                       toStatus=e.to_status.value, reason=e.reason, at=e.at)
             for e in loan.events
         ] if with_history else None,
+        productCode=loan.product_code,
+        disbursedAt=loan.disbursed_at,
+        dueDate=loan.due_date,
+        principalOutstanding=money(loan.principal_outstanding),
+        feesOutstanding=money(loan.fees_outstanding),
+        penaltiesOutstanding=money(loan.penalties_outstanding),
+        recovered=money(loan.recovered) if loan.disbursed_at is not None else None,
     )
 
 

@@ -32,11 +32,16 @@ OPERATIONS = sorted(SOAP_OPERATIONS)
 FIELDS = {
     "RegisterCustomer": ["customerNumber"],
     "GetCustomer": ["customerNumber"],
-    "SubmitLoan": ["customerNumber", "amount", "requestId"],
+    "SubmitLoan": ["customerNumber", "amount", "requestId", "productCode"],
     "GetLoanStatus": ["loanId", "customerNumber"],
     "ListLoans": ["customerNumber", "status", "offset", "limit"],
     "CancelLoan": ["loanId", "reason"],
     "RepayLoan": ["loanId", "amount", "reference"],
+    "ListProducts": [],
+    "ConfirmDisbursement": ["loanId", "reference", "disbursedAt"],
+    "GetLoanStatement": ["loanId"],
+    "WriteOffLoan": ["loanId", "reason"],
+    "GetPortfolioReport": ["asOf"],
     "ScoringRegister": ["name", "url"],
     "GetTransactions": ["customerNumber"],
 }
@@ -80,6 +85,8 @@ identifiers = rarely(st.from_regex(r"[A-Za-z0-9\-]{1,40}", fullmatch=True),
                      st.from_regex(r"[A-Za-z0-9._:/\-]{0,70}", fullmatch=True) | unicode_text)
 one_line = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
                    min_size=1, max_size=60)
+times = rarely(st.datetimes(timezones=st.just(timezone.utc)).map(lambda t: t.isoformat()),
+               st.sampled_from(["2026-13-01T00:00:00Z", "yesterday", "", "2026-12-01"]) | unicode_text)
 VALUES = {
     "customerNumber": customer_numbers,
     "amount": amounts,
@@ -87,12 +94,16 @@ VALUES = {
     "loanId": identifiers,
     "reference": identifiers,
     "status": rarely(st.sampled_from(["PENDING", "SCORING", "APPROVED", "REJECTED", "FAILED", "CANCELLED",
-                                      "CLOSED"]),
+                                      "CLOSED", "DISBURSED", "OVERDUE", "DEFAULTED", "WRITTEN_OFF", "EXPIRED"]),
                      st.sampled_from(["pending", "BOGUS", ""]) | unicode_text),
     "offset": rarely(st.integers(0, 1000).map(str), st.integers(-5, 2**33).map(str) | unicode_text),
     "limit": rarely(st.integers(1, 100).map(str), st.integers(-5, 200).map(str) | unicode_text),
     "reason": rarely(one_line, unicode_text),
     "name": rarely(one_line, unicode_text),
+    "productCode": rarely(st.sampled_from(["STANDARD", "SANDBOX-FAST", "NO-SUCH"]),
+                          st.from_regex(r"[A-Za-z0-9_\-]{0,40}", fullmatch=True) | unicode_text),
+    "disbursedAt": times,
+    "asOf": times,
     "url": rarely(st.sampled_from(["http://127.0.0.1:9/api/v1/transactions", "https://lms.example/tx"]),
                   st.sampled_from(["ftp://x", "file:///etc/passwd", "http://", ""]) | unicode_text),
 }

@@ -117,6 +117,17 @@ def test_wsimport_client_calls_every_operation_and_reads_typed_faults(stack, wor
     assert decided["history"] == "DISBURSED" and decided["createdAt"].endswith("Z")
     assert ok("status-by-customer")["loanId"] == loan_id
     assert ok("list") == {"outcome": "OK", "total": "1", "first": loan_id}
+    fault("unknown-product", "ProductNotFound")
+    assert ok("products") == {"outcome": "OK", "code": "STANDARD", "tenor": "P30D", "fee": "0",
+                              "autoDisburse": "true"}
+    statement = ok("statement")
+    assert (statement["loanId"], statement["productCode"], statement["order"]) == (
+        loan_id, "STANDARD", "PENALTIES,FEES,PRINCIPAL")
+    assert statement["total"] == "1000.00" and statement["dueDate"].endswith("Z")
+    fault("write-off-as-bank", "NotAuthorized")
+    fault("write-off-disbursed", "InvalidLoanState")
+    fault("confirm-disbursement-other-reference", "IdempotencyConflict")
+    assert ok("portfolio") == {"outcome": "OK", "statuses": "1", "par": "3", "book": "1000.00"}
     assert fault("repay-too-much", "AmountExceedsOutstanding")["loanId"] == loan_id
     repaid = ok("repay")
     assert repaid["status"] == "CLOSED" and repaid["outstanding"] == "0.00"

@@ -34,8 +34,9 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 INTERFACES = {"LoanManagementService": ("LoanManagementService", "1_1"),
               "LoanManagementServiceSoap12": ("LoanManagementServiceSoap12", "1_2")}
 OPERATIONS = ["RegisterCustomer", "GetCustomer", "SubmitLoan", "GetLoanStatus", "ListLoans", "CancelLoan",
-              "RepayLoan", "ScoringRegister", "GetTransactions"]
-SUITES = ["Customers", "Loans", "Scoring and Transactions", "Faults", "Flow", "SOAP 1.2"]
+              "RepayLoan", "ListProducts", "ConfirmDisbursement", "GetLoanStatement", "WriteOffLoan",
+              "GetPortfolioReport", "ScoringRegister", "GetTransactions"]
+SUITES = ["Customers", "Loans", "Scoring and Transactions", "Faults", "Flow", "Lifecycle", "SOAP 1.2"]
 SOAP12_SUITE = "SOAP 1.2"
 #: The suites run against the live LMS: every one, the SOAP 1.2 suite included.
 LIVE_SUITES = SUITES
@@ -43,7 +44,7 @@ LIVE_SUITES = SUITES
 CLIENT_FAULTS = ["SchemaValidationError", "MalformedRequest", "AuthenticationFailed", "NotAuthorized",
                  "CustomerNotFound", "CustomerNotRegistered", "CustomerInactive", "LoanInProgress",
                  "LoanNotFound", "InvalidLoanState", "AmountOutOfRange", "AmountExceedsOutstanding",
-                 "IdempotencyConflict"]
+                 "IdempotencyConflict", "ProductNotFound"]
 STEP_TYPES = {"request", "transfer", "delay", "groovy", "goto", "properties"}
 CREDENTIAL_PROPERTIES = ["endpoint", "bankUsername", "bankPassword", "scoringUsername", "scoringPassword",
                          "adminUsername", "adminPassword"]
@@ -183,7 +184,9 @@ def test_every_operation_has_a_happy_path(project):
     happy = {request_parts(step)["operation"] for _, _, step in project.iter_steps()
              if step.type == "request" and NOT_SOAP_FAULT in {a.type for a in step.assertions}
              and any(a.type == "XPath Match" for a in step.assertions)}
-    assert happy == set(OPERATIONS)
+    # WriteOffLoan needs a loan in arrears: a product's grace period of real time, so its happy
+    # path is in tests/e2e/test_lifecycle_e2e.py; here it is refused (role, state).
+    assert happy == set(OPERATIONS) - {"WriteOffLoan"}
 
 
 def test_every_client_fault_of_the_catalogue_is_provoked(project):

@@ -79,7 +79,8 @@ def test_writes_are_audited_on_every_call_and_reads_on_refusals(op):
 
 def test_the_reads_of_the_contract():
     reads = {op.name for op in OPERATIONS if not op.writes}
-    assert reads == {"GetCustomer", "GetLoanStatus", "ListLoans", "GetTransactions"}
+    assert reads == {"GetCustomer", "GetLoanStatus", "ListLoans", "GetTransactions", "ListProducts",
+                     "GetLoanStatement", "GetPortfolioReport"}
 
 
 def test_the_entries_that_are_not_soap():

@@ -21,7 +21,10 @@ import lms.generated.Loan;
 import lms.generated.LoanEvent;
 import lms.generated.LoanManagementService;
 import lms.generated.LoanManagementService_Service;
+import lms.generated.LoanStatement;
 import lms.generated.LoanStatus;
+import lms.generated.PortfolioReport;
+import lms.generated.Product;
 import lms.generated.ScoringRegistration;
 import lms.generated.TransactionData;
 
@@ -89,12 +92,13 @@ public final class LmsJourney {
         }
 
         BigDecimal amount = new BigDecimal("1000.00");
-        Loan submitted = step("submit", () -> bank.submitLoan(customer, amount, "java-" + runId));
+        Loan submitted = step("submit", () -> bank.submitLoan(customer, amount, "java-" + runId, null));
         String loanId = submitted == null ? "missing" : submitted.getLoanId();
         if (submitted != null) {
             System.out.println("OK submit " + loan(submitted));
         }
-        step("second-submit", () -> bank.submitLoan(customer, amount, null));
+        step("second-submit", () -> bank.submitLoan(customer, amount, null, null));
+        step("unknown-product", () -> bank.submitLoan(customer, amount, null, "NO-SUCH-PRODUCT"));
 
         long deadline = System.currentTimeMillis() + POLL_DEADLINE_MS;
         Loan status = step("status", () -> bank.getLoanStatus(loanId, null));
@@ -123,6 +127,28 @@ public final class LmsJourney {
             System.out.println("OK list total=" + total.value + " first=" + loans.value.get(0).getLoanId());
         }
 
+        List<Product> products = step("products", () -> bank.listProducts());
+        if (products != null) {
+            Product standard = products.stream().filter(p -> p.getCode().equals("STANDARD")).findFirst().get();
+            System.out.println("OK products code=" + standard.getCode() + " tenor=" + standard.getTenor()
+                    + " fee=" + standard.getFee().toPlainString() + " autoDisburse=" + standard.isAutoDisburse());
+        }
+        LoanStatement statement = step("statement", () -> bank.getLoanStatement(loanId));
+        if (statement != null) {
+            System.out.println("OK statement loanId=" + statement.getLoan().getLoanId() + " productCode="
+                    + statement.getLoan().getProductCode() + " order=" + statement.getAllocationOrder().replace(" ", "")
+                    + " total=" + statement.getBalances().getTotalOutstanding().toPlainString()
+                    + " dueDate=" + (statement.getDueDate() == null ? "none" : statement.getDueDate().toXMLFormat()));
+        }
+        step("write-off-as-bank", () -> bank.writeOffLoan(loanId, "UNREACHABLE"));
+        step("write-off-disbursed", () -> admin.writeOffLoan(loanId, "UNREACHABLE"));
+        step("confirm-disbursement-other-reference", () -> bank.confirmDisbursement(loanId, "java-" + runId, null));
+        PortfolioReport report = step("portfolio", () -> admin.getPortfolioReport(null));
+        if (report != null) {
+            System.out.println("OK portfolio statuses=" + report.getStatuses().size() + " par=" + report.getPar().size()
+                    + " book=" + report.getBookPrincipal().toPlainString());
+        }
+
         step("repay-too-much", () -> bank.repayLoan(loanId, new BigDecimal("99999999.00"), "java-" + runId + "-x"));
         BigDecimal outstanding = status == null || status.getOutstanding() == null ? amount : status.getOutstanding();
         Loan repaid = step("repay", () -> bank.repayLoan(loanId, outstanding, "java-" + runId + "-r1"));
@@ -130,7 +156,7 @@ public final class LmsJourney {
             System.out.println("OK repay " + loan(repaid));
         }
 
-        Loan again = step("submit-again", () -> bank.submitLoan(customer, new BigDecimal("500.00"), null));
+        Loan again = step("submit-again", () -> bank.submitLoan(customer, new BigDecimal("500.00"), null, "STANDARD"));
         String againId = again == null ? "missing" : again.getLoanId();
         Loan cancelled = step("cancel", () -> bank.cancelLoan(againId, "changed my mind"));
         if (cancelled != null) {
