@@ -1,3 +1,3 @@
 """lms-soap: a SOAP-first Loan Management System for bank micro-loans."""
 
-__version__ = "0.1.0"
+__version__ = "1.1.0"
