@@ -53,7 +53,8 @@ class Container:
         return ScoringPolicy(
             max_attempts=s.scoring_max_attempts, max_initiate_attempts=s.scoring_max_initiate_attempts,
             backoff_base=s.scoring_backoff_base, backoff_max=s.scoring_backoff_max,
-            jitter=s.scoring_backoff_jitter, deadline=s.scoring_deadline, min_score=s.scoring_min_score)
+            jitter=s.scoring_backoff_jitter, deadline=s.scoring_deadline, min_score=s.scoring_min_score,
+            claim_lease=s.scoring_claim_lease)
 
     @property
     def delivery_policy(self) -> DeliveryPolicy:

@@ -154,6 +154,10 @@ class Settings:
     scoring_deadline: float = _env("SCORING_DEADLINE", 1800.0, float)
     #: SCORING_MIN_SCORE: when set, a score below it is REJECTED with SCORE_BELOW_MINIMUM.
     scoring_min_score: int | None = _env("SCORING_MIN_SCORE", None, int)
+    #: SCORING_CLAIM_LEASE: seconds a scoring step holds its claim on a loan while it calls the
+    #: engine; a step whose process died is taken again once it lapses. Longer than
+    #: SCORING_CALL_DEADLINE, or a slow but live step could be run twice.
+    scoring_claim_lease: float = _env("SCORING_CLAIM_LEASE", 120.0, _positive_float)
 
     # --- loans ---------------------------------------------------------------------------
     #: LOAN_MIN_AMOUNT / LOAN_MAX_AMOUNT: service-level bounds of a loan request (inclusive).
@@ -237,6 +241,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.loan_min_amount > settings.loan_max_amount:
         raise ConfigError("LOAN_MIN_AMOUNT is above LOAN_MAX_AMOUNT")
+    if settings.scoring_claim_lease <= settings.scoring_call_deadline:
+        raise ConfigError("SCORING_CLAIM_LEASE must be longer than SCORING_CALL_DEADLINE")
     settings.sentinel_addresses  # noqa: B018 - a malformed REDIS_SENTINELS fails at start-up
     return settings
 

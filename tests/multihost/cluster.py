@@ -41,7 +41,11 @@ FAST_SETTINGS = {
     "RECONCILE_INTERVAL": "2", "RECONCILE_GRACE": "3", "REDIS_TIMEOUT": "1", "DB_CONNECT_TIMEOUT": "3",
     "LMS_THREADS": "4", "DB_POOL_SIZE": "4", "DB_POOL_MAX_OVERFLOW": "2", "WEB_CONCURRENCY": "1",
     "LOG_LEVEL": "INFO", "SCORING_SIM_NOT_READY_POLLS": "1", "QUEUE_NAME": "lms-multihost",
+    # A killed host's claims lapse within the checks' waits (the production lease is 120 s).
+    "SCORING_CALL_DEADLINE": "4", "SCORING_CLAIM_LEASE": "8",
 }
+#: A scoring decision's status: STANDARD disburses at approval, so an approved loan reads DISBURSED.
+DECIDED = ("DISBURSED", "REJECTED")
 #: LMS_MULTIHOST_NO_SENTINEL=1 gives the LMS hosts the primary's address only (REDIS_URL, no
 #: REDIS_SENTINELS): the switch that shows the failover check failing without Sentinel support.
 NO_SENTINEL = os.environ.get("LMS_MULTIHOST_NO_SENTINEL", "") == "1"
