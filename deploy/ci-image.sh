@@ -183,6 +183,9 @@ for service in compose["services"].values():
 yaml.safe_dump(compose, open(sys.argv[2], "w"), sort_keys=False)
 EOF
 COMPOSE=(docker-compose --project-directory "$REPO" -p "$PROJECT" -f "$WORK/docker-compose.yml" -f deploy/compose.ci.yml)
+# On the host network every LMS replica would bind the same port: one LMS; two workers, as the
+# compose file's default, so the stack runs with replicas where they can share the host.
+export LMS_REPLICAS=1 WORKER_REPLICAS=2
 
 say "docker-compose up (LMS 127.0.0.1:$CI_LMS_PORT, CBS :$CI_CBS_PORT, scoring :$CI_SCORING_PORT, database $PG_DB, Redis db $REDIS_DB)"
 "${COMPOSE[@]}" up -d --no-build >"$WORK/compose-up.log" 2>&1 \
@@ -191,15 +194,17 @@ say "docker-compose up (LMS 127.0.0.1:$CI_LMS_PORT, CBS :$CI_CBS_PORT, scoring :
 cid() { "${COMPOSE[@]}" ps -q "$1"; }
 health() { "$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1"; }
 for service in lms worker cbs scoring; do
-  c=$(cid "$service")
-  [ -n "$c" ] || fail "no $service container"
-  for _ in $(seq 90); do
-    state=$(health "$c")
-    [ "$state" = healthy ] && break
-    [ "$state" = unhealthy ] && break
-    sleep 1
+  containers=$(cid "$service")
+  [ -n "$containers" ] || fail "no $service container"
+  for c in $containers; do  # every replica
+    for _ in $(seq 90); do
+      state=$(health "$c")
+      [ "$state" = healthy ] && break
+      [ "$state" = unhealthy ] && break
+      sleep 1
+    done
+    [ "$state" = healthy ] || { "${COMPOSE[@]}" logs --no-color --tail 40 "$service"; fail "$service is $state, not healthy"; }
   done
-  [ "$state" = healthy ] || { "${COMPOSE[@]}" logs --no-color --tail 40 "$service"; fail "$service is $state, not healthy"; }
 done
 for service in migrate scoring-register; do
   code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$(cid "$service")")
