@@ -14,8 +14,11 @@ _settings = load_settings()
 
 bind = [_settings.serve_bind]
 workers = _settings.serve_workers
-# gunicorn runs its gthread worker when threads > 1 (keep-alive, one connection per thread), else sync.
+# With threads > 1, gunicorn's gthread worker (keep-alive, one request per thread at a time) that
+# spreads a burst of keep-alive connections over the workers (lms_soap/web/balanced_worker.py);
+# with one thread, gunicorn's sync worker.
 threads = _settings.serve_threads
+worker_class = "lms_soap.web.balanced_worker.BalancedThreadWorker" if threads > 1 else "sync"
 timeout = _settings.serve_timeout
 graceful_timeout = _settings.serve_graceful_timeout
 keepalive = _settings.serve_keepalive

@@ -35,7 +35,7 @@ def _clean_serve_environment(monkeypatch):
 def test_the_production_defaults(monkeypatch):
     cfg = _gunicorn_config(monkeypatch, {})
     assert cfg.bind == ["0.0.0.0:8000"] and (cfg.workers, cfg.threads) == (2, 4)
-    assert cfg.worker_class_str == "gthread"
+    assert cfg.worker_class_str == "lms_soap.web.balanced_worker.BalancedThreadWorker"
     assert (cfg.timeout, cfg.graceful_timeout, cfg.keepalive) == (60, 20, 5)
     assert (cfg.max_requests, cfg.max_requests_jitter) == (20000, 2000)
     assert cfg.accesslog == "-" and "rid=%({x-request-id}o)s" in cfg.access_log_format

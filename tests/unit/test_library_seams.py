@@ -27,7 +27,8 @@ SEAMS = [
     ("psycopg2-binary", lambda v: v[:2] == (2, 9),
      "lms_soap/models/reads_without_begin.py, pool_ping.py, autocommit_insert.py"),
     ("gunicorn", lambda v: v[0] == server_errors.GUNICORN_MAJOR,
-     "lms_soap/web/server_errors.py (write_error, http.wsgi.create)"),
+     "lms_soap/web/server_errors.py (write_error, http.wsgi.create), "
+     "lms_soap/web/balanced_worker.py (ThreadWorker's accept loop)"),
     ("rq", lambda v: v[0] in rq_compat.RQ_MAJORS, "jobs/rq_compat.py (_shutdown_requested_date)"),
     ("requests", lambda v: v[0] == 2, "lms_soap/clients/environment.py, lms_soap/clients/deadline.py"),
     ("urllib3", lambda v: v[0] == 2, "lms_soap/clients/deadline.py (connection and response classes)"),
@@ -59,3 +60,18 @@ def test_spyne_still_paces_its_forced_collection_with_min_gc_interval():
     import spyne.const
 
     assert hasattr(spyne.const, "MIN_GC_INTERVAL")
+
+
+def test_gthread_still_accepts_through_the_methods_the_balanced_worker_wraps():
+    import inspect
+
+    from gunicorn.workers.gthread import ThreadWorker
+
+    # BalancedThreadWorker overrides accept, set_accept_enabled and wait_for_and_dispatch_events,
+    # and reads nr_conns and _accepting; the run loop must still re-enable accepting through
+    # set_accept_enabled and wait through wait_for_and_dispatch_events.
+    run = inspect.getsource(ThreadWorker.run)
+    assert "self.set_accept_enabled(" in run and "self.wait_for_and_dispatch_events(" in run, \
+        "gthread's run loop changed: re-check lms_soap/web/balanced_worker.py"
+    assert "self.nr_conns += 1" in inspect.getsource(ThreadWorker.accept)
+    assert "self._accepting = enabled" in inspect.getsource(ThreadWorker.set_accept_enabled)
