@@ -4,7 +4,8 @@ an operation is measured (`python -m bench.run --profile`), and the samples are 
 py-spy is not a dependency of the project: `pip install py-spy` (into any environment; only its
 binary is used), or point PY_SPY at it. Samples are taken with --nonblocking (the workers are not
 paused) and --idle (threads waiting on PostgreSQL, Redis or a simulator are counted: the time a
-request spends is what matters, not only its CPU).
+request spends is what matters, not only its CPU); `--profile-cpu` leaves --idle out, to see where
+the CPU per request goes.
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ def find_py_spy() -> str:
 
 
 class Profiler:
-    def __init__(self, py_spy: str, out_dir: Path):
+    def __init__(self, py_spy: str, out_dir: Path, idle: bool = True):
         self.py_spy = py_spy
+        self.idle = idle
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -36,8 +38,8 @@ class Profiler:
     def record(self, label: str, pids: list[int], seconds: int) -> Iterator[list[Path]]:
         files = [self.out_dir / f"{label}-{pid}.collapsed" for pid in pids]
         procs = [subprocess.Popen([self.py_spy, "record", "--pid", str(pid), "--duration", str(seconds),
-                                   "--rate", "250", "--format", "raw", "--nonblocking", "--idle",
-                                   "--output", str(path)], stdout=subprocess.DEVNULL,
+                                   "--rate", "250", "--format", "raw", "--nonblocking",
+                                   *(["--idle"] if self.idle else []), "--output", str(path)], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for pid, path in zip(pids, files)]
         try:
             yield files

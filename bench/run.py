@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the LMS's WSGI entry point (experiments: a module wrapping lms_soap.wsgi)")
     p.add_argument("--profile", action="store_true",
                    help="py-spy the LMS workers while each operation is measured (bench/profiling.py)")
+    p.add_argument("--profile-cpu", action="store_true",
+                   help="with --profile: count only samples of threads on the CPU (no --idle), to see "
+                        "where the CPU per request goes rather than where a request waits")
     return p.parse_args(argv)
 
 
@@ -138,7 +141,7 @@ def run_once(a: argparse.Namespace, db: str | None, name: str) -> int:
         stack.start_simulators()
         clients = data.create_clients(stack.settings())
         stack.start_servers()
-        profiler = Profiler(find_py_spy(), log_dir / "profiles") if a.profile else None
+        profiler = Profiler(find_py_spy(), log_dir / "profiles", idle=not a.profile_cpu) if a.profile else None
         out["http"] = http_phase(stack, a, wrk, load, clients, profiler)
         out["memory_after_http"] = {"lms": stack.gunicorn_worker_memory("lms"),
                                     "baseline": stack.gunicorn_worker_memory("baseline")}
