@@ -126,6 +126,15 @@ class Notification:
     id: int | None = None
 
 
+def total_outstanding(principal: Decimal | None, fees: Decimal | None,
+                      penalties: Decimal | None) -> Decimal | None:
+    """Total outstanding (principal + fees + penalties): the SOAP `outstanding`, as in 1.0; None
+    until disbursed."""
+    if principal is None:
+        return None
+    return principal + (fees or ZERO) + (penalties or ZERO)
+
+
 @dataclass
 class Loan:
     id: str
@@ -189,11 +198,8 @@ class Loan:
 
     @property
     def outstanding(self) -> Decimal | None:
-        """Total outstanding (principal + fees + penalties): the SOAP `outstanding`, as in 1.0."""
-        if self.principal_outstanding is None:
-            return None
-        return self.principal_outstanding + (self.fees_outstanding or ZERO) + (
-            self.penalties_outstanding or ZERO)
+        return total_outstanding(self.principal_outstanding, self.fees_outstanding,
+                                 self.penalties_outstanding)
 
     def transition(self, to: LoanStatus, reason: str | None, now: datetime) -> None:
         if to not in TRANSITIONS[self.status]:

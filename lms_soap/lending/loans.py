@@ -8,6 +8,7 @@ from typing import Sequence
 
 from . import errors, servicing
 from .customers import require_active_customer, require_registered
+from .loan_view import LoanView
 from .model import CENTS, Caller, Loan, LoanStatus
 from .products import DEFAULT_PRODUCT_CODE, require_product
 from .ports import Clock, JobQueue, UnitOfWork
@@ -102,11 +103,15 @@ def schedule_quietly(queue: JobQueue, loan_id: str, at=None) -> None:
         log.warning("job queue unavailable; loan %s waits for the reconciler: %s", loan_id, exc)
 
 
-def get_loan(uow: UnitOfWork, loan_id: str | None = None, customer_number: str | None = None) -> Loan:
-    """A loan by id, or the latest loan of a customer."""
+def get_loan(uow: UnitOfWork, loan_id: str | None = None,
+             customer_number: str | None = None) -> Loan | LoanView:
+    """A loan by id (a snapshot, read in one statement), or the latest loan of a customer."""
     with uow:
         if loan_id:
-            return require_loan(uow, loan_id)
+            view = uow.loans.view(loan_id)
+            if view is None:
+                raise errors.LoanNotFound(f"no loan {loan_id}", loan_id=loan_id)
+            return view
         if not customer_number:
             raise errors.SchemaValidationError("give loanId or customerNumber")
         loan = uow.loans.latest_for(customer_number)

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Protocol, Sequence
 
+from .loan_view import LoanView
 from .model import ApiClient, Customer, KycRecord, Loan, LoanStatus, Notification, ScoringRegistration
 from .portfolio import BookEntry
 from .products import Product
@@ -112,6 +113,9 @@ class LoanRepository(Protocol):
     def add(self, loan: Loan) -> None: ...
 
     def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None: ...
+
+    def view(self, loan_id: str) -> LoanView | None:
+        """The loan as answers show it, with its history: a snapshot, for reading only."""
 
     def ongoing_for(self, customer_number: str) -> Loan | None: ...
 

@@ -18,6 +18,7 @@ from lms_soap.lending.model import (
     ScoringRegistration,
 )
 
+from lms_soap.lending.loan_view import LOAN_VIEW_FIELDS, LoanEventView, LoanView
 from lms_soap.lending.portfolio import BookEntry
 
 from . import tables
@@ -78,6 +79,24 @@ class SqlLoanRepository:
         stmt = _statement("loan", lambda: select(Loan).where(
             Loan.id == bindparam("loan_id")).options(*_whole_loan()))
         return self.session.scalars(stmt, params).unique().one_or_none()
+
+    def view(self, loan_id: str) -> LoanView | None:
+        # One statement, the loan's columns beside each of its events (LEFT OUTER JOIN, oldest
+        # first): one snapshot, no ORM objects built (services/types.py packs it as it packs a Loan).
+        def build():
+            loans, events = tables.loans, tables.loan_events
+            return (select(*(loans.c[name] for name in LOAN_VIEW_FIELDS),
+                           events.c.from_status.label("event_from"), events.c.to_status.label("event_to"),
+                           events.c.reason.label("event_reason"), events.c.at.label("event_at"))
+                    .select_from(loans.outerjoin(events, events.c.loan_id == loans.c.id))
+                    .where(loans.c.id == bindparam("loan_id")).order_by(events.c.id))
+        rows = self.session.connection().execute(_statement("loan_view", build), {"loan_id": loan_id}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        history = tuple(LoanEventView(row.event_from, row.event_to, row.event_reason, row.event_at)
+                        for row in rows if row.event_to is not None)
+        return LoanView(*first[:len(LOAN_VIEW_FIELDS)], events=history)
 
     def ongoing_for(self, customer_number: str) -> Loan | None:
         stmt = _statement("ongoing", lambda: select(Loan).where(

@@ -21,6 +21,7 @@ from lms_soap.lending.model import Customer as DomainCustomer
 from lms_soap.lending.model import Loan as DomainLoan
 from lms_soap.lending.model import LoanStatus as DomainLoanStatus
 from lms_soap.lending.model import ScoringRegistration as DomainRegistration
+from lms_soap.lending.loan_view import LoanView
 from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS
 
 TNS = "urn:lms-soap:v1"
@@ -131,7 +132,7 @@ class TransactionData(_Base):
 
 
 # --- packing ------------------------------------------------------------------------------------
-def pack_loan(loan: DomainLoan, with_history: bool = False) -> Loan:
+def pack_loan(loan: DomainLoan | LoanView, with_history: bool = False) -> Loan:
     return Loan(
         loanId=loan.id,
         customerNumber=loan.customer_number,

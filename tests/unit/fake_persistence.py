@@ -29,6 +29,7 @@ from lms_soap.lending.model import (
     Notification,
     ScoringRegistration,
 )
+from lms_soap.lending.loan_view import LoanView
 from lms_soap.lending.portfolio import BookEntry
 from lms_soap.lending.products import STANDARD, Product
 
@@ -72,6 +73,10 @@ class FakeLoanRepository:
 
     def get(self, loan_id: str, *, for_update: bool = False) -> Loan | None:
         return self.rows.get(loan_id)
+
+    def view(self, loan_id: str) -> LoanView | None:
+        loan = self.rows.get(loan_id)
+        return LoanView.of(loan) if loan is not None else None
 
     def ongoing_for(self, customer_number: str) -> Loan | None:
         return next((x for x in self.rows.values()
