@@ -36,10 +36,19 @@ def gunicorn_argv(app_spec: str) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, app_spec]
 
 
+#: The C allocator's settings of every gunicorn started here (see serve_environment).
+MALLOC_DEFAULTS = {"MALLOC_ARENA_MAX": "2"}
+
+
 def serve_environment(environ, bind: str, workers: int, threads: int) -> dict[str, str]:
     """`environ` plus the settings of one gunicorn: the conf reads them, and so do the application's
-    workers (DB_POOL_SIZE follows LMS_THREADS)."""
-    return {**environ, **environ_for(serve_bind=bind, serve_workers=workers, serve_threads=threads)}
+    workers (DB_POOL_SIZE follows LMS_THREADS).
+
+    MALLOC_ARENA_MAX=2 unless `environ` sets it: glibc gives each thread that allocates its own
+    malloc arena (up to 8 per core), and a gthread worker's request threads each kept one, partly
+    empty, for good (bench/README.md: the RSS of a worker after a run)."""
+    return {**MALLOC_DEFAULTS, **environ,
+            **environ_for(serve_bind=bind, serve_workers=workers, serve_threads=threads)}
 
 
 def _gunicorn(app_spec: str, bind: str, workers: int, threads: int) -> None:

@@ -85,6 +85,11 @@ class Settings:
     #: requests (0: never; the bench sets 0 so that no restart falls into a measurement).
     serve_max_requests: int = _env("LMS_MAX_REQUESTS", 20000, int)
     serve_max_requests_jitter: int = _env("LMS_MAX_REQUESTS_JITTER", 2000, int)
+    #: LMS_SWITCH_INTERVAL: seconds a thread of a gunicorn worker of the LMS holds the GIL while
+    #: another waits for it (sys.setswitchinterval; Python's default is 0.005). A request thread
+    #: coming back from the database or a socket write waits up to that long for a busy one;
+    #: 0.001 measured better GetLoanStatus throughput and p99 (bench/README.md).
+    serve_switch_interval: float = _env("LMS_SWITCH_INTERVAL", 0.001, _positive_float)
 
     # --- request hardening ---------------------------------------------------------------
     #: MAX_BODY_BYTES: largest SOAP request accepted (checked before the body is read).

@@ -3,6 +3,8 @@
 The application is built when gunicorn imports this module in a worker (or once in the master
 with --preload; the engine's pool then opens connections lazily, after the fork).
 """
+import sys
+
 from lms_soap import gc_tuning
 from lms_soap.app import create_app
 from lms_soap.config import load_settings, require_production_key
@@ -21,3 +23,5 @@ if _settings.metrics_bind:
     start_metrics_server(_settings.metrics_bind, application.container)
 
 gc_tuning.tune_for_server()  # Spyne's forced collections off, start-up objects frozen
+# The worker's threads take turns on the GIL: how long one that returns from I/O may wait.
+sys.setswitchinterval(_settings.serve_switch_interval)

@@ -87,3 +87,25 @@ def test_the_database_pool_follows_the_threads_unless_set():
     assert load_settings({"LMS_THREADS": "6"}).db_pool_size == 6
     assert load_settings({"LMS_THREADS": "1"}).db_pool_size == 2
     assert load_settings({"LMS_THREADS": "6", "DB_POOL_SIZE": "3"}).db_pool_size == 3
+
+
+def test_every_gunicorn_started_here_limits_the_allocators_arenas_unless_told_otherwise():
+    env = cli.serve_environment({"PATH": "/bin"}, "127.0.0.1:9000", 2, 4)
+    assert env["MALLOC_ARENA_MAX"] == "2" and env["PATH"] == "/bin"
+    assert (env["LMS_BIND"], env["WEB_CONCURRENCY"], env["LMS_THREADS"]) == ("127.0.0.1:9000", "2", "4")
+    assert cli.serve_environment({"MALLOC_ARENA_MAX": "8"}, "x:1", 1, 1)["MALLOC_ARENA_MAX"] == "8"
+
+
+def test_the_lms_worker_takes_its_gil_switch_interval_from_the_settings(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/lms.db", "LMS_ALLOW_DEV_KEY": "1",
+           "REDIS_URL": "", "LOG_LEVEL": "ERROR"}
+    probe = "import sys, lms_soap.wsgi; print(sys.getswitchinterval())"
+    for given, expected in ((None, 0.001), ("0.0025", 0.0025)):
+        if given is not None:
+            env["LMS_SWITCH_INTERVAL"] = given
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                             check=True, cwd=tmp_path).stdout
+        assert float(out.split()[-1]) == pytest.approx(expected)
