@@ -23,7 +23,8 @@ from lms_soap.sandbox import cbs_data
 
 BLOCKS = {"register": 700_000_000, "submit": 710_000_000, "transactions": 730_000_000,
           "pipeline": 740_000_000, "baseline": 790_000_000}
-DECIDED = ("APPROVED", "REJECTED", "FAILED")
+#: Decided by scoring: approved (the STANDARD product disburses at once: DISBURSED), rejected, failed.
+DECIDED = ("APPROVED", "DISBURSED", "REJECTED", "FAILED")
 
 
 def kyc_row(number: str, now: datetime) -> dict:

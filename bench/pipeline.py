@@ -25,7 +25,7 @@ import requests
 from sqlalchemy import select
 
 from bench import data, report
-from bench.stack import Stack, StackConfig, cpu_delta
+from bench.stack import Stack, StackConfig, cpu_delta, exit_on_sigterm
 from lms_soap.models.tables import loans
 
 
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = StackConfig(workers=a.workers, threads=a.threads, rq_workers=a.rq_workers,
                       env=dict(kv.split("=", 1) for kv in a.env))
     stack = Stack(cfg)
+    exit_on_sigterm()
     watch = report.LoadWatch()
     try:
         stack.prepare_backends()

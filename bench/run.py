@@ -21,7 +21,7 @@ from bench.http import OPERATIONS, http_phase
 from bench.load import Load, find_wrk, wrk_version
 from bench.pipeline import run_pipeline
 from bench.profiling import Profiler, find_py_spy
-from bench.stack import Stack, StackConfig
+from bench.stack import Stack, StackConfig, exit_on_sigterm
 
 TARGETS = {"ratio": {"SubmitLoan": 0.40, "GetLoanStatus": 0.60, "RegisterCustomer": 0.25},
            "p99_ms": 25.0, "pipeline_per_s": 100.0, "rss_mb": 100.0}  # issue 15
@@ -133,6 +133,7 @@ def run_once(a: argparse.Namespace, db: str | None, name: str) -> int:
           f"wrk -c{load.connections} "
           f"{load.warmup}+{load.duration} s per operation; logs in {log_dir}", flush=True)
     stack = Stack(cfg)
+    exit_on_sigterm()
     watch = report.LoadWatch()
     started = time.monotonic()
     out: dict = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_SECRET_KEY = "lms-bench-secret-key-not-for-production"
 #: Seconds the servers get to answer their health checks.
 START_TIMEOUT_SECONDS = 60.0
+
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM (kill, a CI timeout) ends the run as Ctrl-C does: through the `finally` that stops
+    every child process. Without it the interpreter died at once and left them running."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @dataclass
