@@ -19,8 +19,9 @@ PACKAGES = ("spyne", "lxml", "zeep", "sqlalchemy", "psycopg2-binary", "rq", "red
 def git_info() -> dict:
     def git(*args: str) -> str:
         try:
+            # rstrip only: a porcelain line starts with a space (" M path") that strip() would eat.
             return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+                                  timeout=10).stdout.rstrip("\n")
         except (OSError, subprocess.SubprocessError):
             return ""
 

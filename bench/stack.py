@@ -43,7 +43,11 @@ START_TIMEOUT_SECONDS = 60.0
 def exit_on_sigterm() -> None:
     """SIGTERM (kill, a CI timeout) ends the run as Ctrl-C does: through the `finally` that stops
     every child process. Without it the interpreter died at once and left them running."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    def stop(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up short
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @dataclass

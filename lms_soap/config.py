@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from lms_soap.config_values import (ConfigError, _amount, _auth_mode, _bool, _env, _host_port,  # noqa: F401
-                                    _non_negative_int, _positive_float)
+                                    _non_negative_int, _positive_float, _switch_interval)
 
 #: Default SQLite file used when DATABASE_URL is not set (the embedded default).
 DEFAULT_DATABASE_URL = "sqlite:///lms.db"
@@ -89,7 +89,7 @@ class Settings:
     #: another waits for it (sys.setswitchinterval; Python's default is 0.005). A request thread
     #: coming back from the database or a socket write waits up to that long for a busy one;
     #: 0.001 measured better GetLoanStatus throughput and p99 (bench/README.md).
-    serve_switch_interval: float = _env("LMS_SWITCH_INTERVAL", 0.001, _positive_float)
+    serve_switch_interval: float = _env("LMS_SWITCH_INTERVAL", 0.001, _switch_interval)
 
     # --- request hardening ---------------------------------------------------------------
     #: MAX_BODY_BYTES: largest SOAP request accepted (checked before the body is read).

@@ -49,6 +49,15 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _switch_interval(raw: str) -> float:
+    value = float(raw)
+    # sys.setswitchinterval takes nearly anything, silently: 1e-7 and 1e30 both read back as 0,
+    # and "1" (meant as milliseconds) would let one busy thread hold up the others for a second.
+    if not 0.0001 <= value <= 0.1:
+        raise ValueError("expected seconds between 0.0001 and 0.1 (e.g. 0.001 for 1 ms)")
+    return value
+
+
 def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:

@@ -10,7 +10,7 @@ ran at half the throughput of a spread run (bench/README.md).
 
 Here a worker that already holds at least one connection per thread stops accepting for
 ACCEPT_PAUSE after each accept, so that a worker with room, if there is one, takes the next
-connection. Nothing is capped: when every worker is that full, each still accepts after the
+connection (with one worker, or keep-alive off, it never pauses). Nothing is capped: when every worker is that full, each still accepts after the
 pause (a new connection waits ACCEPT_PAUSE at most, in the kernel's backlog), and
 `worker_connections` keeps its meaning.
 """
@@ -31,7 +31,9 @@ class BalancedThreadWorker(ThreadWorker):
 
     def accept(self, listener):
         super().accept(listener)
-        if self.nr_conns >= self.cfg.threads:
+        # Alone (one worker) or without keep-alive there is nobody to leave the connection to,
+        # or nothing that stays: no pause.
+        if self.cfg.workers > 1 and self.cfg.keepalive and self.nr_conns >= self.cfg.threads:
             self._paused_until = time.monotonic() + ACCEPT_PAUSE
             super().set_accept_enabled(False)
 

@@ -65,7 +65,8 @@ def test_an_empty_redis_url_means_no_queue_as_documented():
     ("DB_POOL_SIZE", "two"), ("DB_POOL_SIZE", "2.5"), ("REDIS_TIMEOUT", "fast"),
     ("LOAN_MIN_AMOUNT", "ten"), ("LOAN_MAX_AMOUNT", "1,000"), ("LOAN_MAX_AMOUNT", "NaN"),
     ("LOAN_MIN_AMOUNT", "Infinity"), ("SCORING_MIN_SCORE", "high"), ("CBS_AUTH_MODE", "digest"),
-    ("CBS_AUTH_MODE", "none"),
+    ("CBS_AUTH_MODE", "none"), ("LMS_SWITCH_INTERVAL", "1"), ("LMS_SWITCH_INTERVAL", "1e-7"),
+    ("LMS_SWITCH_INTERVAL", "1e30"), ("LMS_SWITCH_INTERVAL", "0"),
 ])
 def test_unusable_values_are_a_config_error_naming_the_variable(name, raw):
     with pytest.raises(ConfigError, match=name):
