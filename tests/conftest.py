@@ -2,8 +2,11 @@
 tables emptied before each test that uses the database, and both simulators served on loopback."""
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from types import SimpleNamespace
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -116,11 +119,22 @@ def lms(db, flushed_redis, cbs_url, scoring_sim):
         cbs_transactions_url=f"{cbs_url}/service/transaction-data",
         scoring_base_url=scoring_sim.url,
     )
+    with serve_lms(settings, port) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_lms(settings: Settings, port: int) -> Iterator["LmsUnderTest"]:
+    """The LMS of these settings (public_url on `port`) served in-process on loopback."""
+    from lms_soap.app import create_app
+    from lms_soap.bootstrap import build_container
+
     container = build_container(settings)
-    app = create_app(settings, container)
-    with serve_wsgi(app, port=port) as url:
-        yield LmsUnderTest(url, settings, container)
-    container.close()
+    try:
+        with serve_wsgi(create_app(settings, container), port=port) as url:
+            yield LmsUnderTest(url, settings, container)
+    finally:
+        container.close()
 
 
 class LmsUnderTest:
@@ -142,6 +156,18 @@ class LmsUnderTest:
             client, secret = add_client(f"test-{role}", Role(role), c.uow(), c.box, c.clock, generate_secret)
             self._clients[role] = (client.username, secret)
         return self._clients[role]
+
+    def timed_call(self, operation: str, fields: str, role: str = "bank", timeout: float = 30):
+        """POST one SOAP 1.1 operation with HTTP Basic: (the response, the seconds it took)."""
+        import requests
+
+        from tests.support.soap import basic, envelope
+
+        headers = {"Content-Type": "text/xml; charset=utf-8", **basic(*self.credentials(role))}
+        started = time.monotonic()
+        response = requests.post(f"{self.url}/soap", data=envelope(operation, fields), headers=headers,
+                                 timeout=timeout)
+        return response, time.monotonic() - started
 
     def zeep(self, role: str = "bank", wsse: bool = False):
         from tests.support.soap import zeep_client

@@ -9,15 +9,14 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
 from lms_soap.clients.core_banking import ZeepCoreBanking
 from lms_soap.clients.scoring_engine import HttpScoringEngine
 from lms_soap.lending.errors import CoreBankingUnavailable, ScoringEngineUnavailable
-from tests.conftest import make_settings
+from tests.conftest import make_settings, serve_lms
 from tests.support.drip_server import DripServer
-from tests.support.servers import free_port, serve_wsgi
-from tests.support.soap import basic, envelope, faultcode
+from tests.support.servers import free_port
+from tests.support.soap import faultcode
 
 READ_TIMEOUT = 1.0  # each drip (every 0.2 s) comes well within it
 DEADLINE = 2.0
@@ -81,28 +80,11 @@ def test_a_healthy_dependency_is_not_cut_by_the_deadline(cbs_url, scoring_sim):
 
 
 def test_register_customer_on_a_slow_drip_cbs_is_a_core_banking_fault_within_the_deadline(db):
-    from lms_soap.app import create_app
-    from lms_soap.bootstrap import build_container
-    from lms_soap.crypto import generate_secret
-    from lms_soap.lending.api_clients import add_client
-    from lms_soap.lending.model import Role
-
     with DripServer("body") as cbs:
         port = free_port()
         settings = _settings(cbs, public_url=f"http://127.0.0.1:{port}").replace(database_url=db)
-        container = build_container(settings)
-        try:
-            _, secret = add_client("drip-bank", Role.BANK, container.uow(), container.box, container.clock,
-                                   generate_secret)
-            with serve_wsgi(create_app(settings, container), port=port) as url:
-                started = time.monotonic()
-                response = requests.post(
-                    f"{url}/soap", data=envelope("RegisterCustomer",
-                                                 "<tns:customerNumber>234774784</tns:customerNumber>"),
-                    headers={"Content-Type": "text/xml; charset=utf-8", **basic("drip-bank", secret)},
-                    timeout=60)
-                elapsed = time.monotonic() - started
-        finally:
-            container.close()
+        with serve_lms(settings, port) as lms:
+            response, elapsed = lms.timed_call(
+                "RegisterCustomer", "<tns:customerNumber>234774784</tns:customerNumber>", timeout=60)
     assert faultcode(response) == "Server.CoreBankingUnavailable"
     assert elapsed < DEADLINE + SLACK, f"RegisterCustomer held its thread {elapsed:.1f} s"

@@ -6,15 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
 
 from lms_soap.lending import errors
 from lms_soap.models.db import build_engine
 from lms_soap.models.unit_of_work import SqlUnitOfWorkFactory
-from tests.conftest import make_settings
-from tests.support.servers import free_port, serve_wsgi
-from tests.support.soap import basic, envelope, faultcode
+from tests.conftest import make_settings, serve_lms
+from tests.support.servers import free_port
+from tests.support.soap import faultcode
 
 TIMEOUT_MS = 300
 #: A bound on a statement that would otherwise run 20 s, not a measure of speed.
@@ -65,34 +64,20 @@ def test_a_long_statement_is_cancelled_and_becomes_service_unavailable(pg):
 
 
 def test_a_call_stuck_on_a_lock_is_a_service_unavailable_fault(pg, cbs_url, scoring_sim):
-    from lms_soap.app import create_app
-    from lms_soap.bootstrap import build_container
-    from lms_soap.crypto import generate_secret
-    from lms_soap.lending.api_clients import add_client
-    from lms_soap.lending.model import Role
-
     port = free_port()
     settings = make_settings(pg, db_statement_timeout=TIMEOUT_MS, public_url=f"http://127.0.0.1:{port}",
                              cbs_customer_url=f"{cbs_url}/service/customer",
                              cbs_transactions_url=f"{cbs_url}/service/transaction-data",
                              scoring_base_url=scoring_sim.url)
-    container = build_container(settings)
     blocker = create_engine(pg)
     try:
-        _, secret = add_client("lock-bank", Role.BANK, container.uow(), container.box, container.clock,
-                               generate_secret)
-        with serve_wsgi(create_app(settings, container), port=port) as url:
+        with serve_lms(settings, port) as lms:
+            lms.credentials("bank")  # the API client exists before the lock is taken
             with blocker.begin() as conn:  # another session holds the table for 20 s
                 conn.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))
-                started = time.monotonic()
-                response = requests.post(
-                    f"{url}/soap", data=envelope("GetCustomer",
-                                                 "<tns:customerNumber>234774784</tns:customerNumber>"),
-                    headers={"Content-Type": "text/xml; charset=utf-8", **basic("lock-bank", secret)},
-                    timeout=30)
-                elapsed = time.monotonic() - started
+                response, elapsed = lms.timed_call(
+                    "GetCustomer", "<tns:customerNumber>234774784</tns:customerNumber>", timeout=30)
     finally:
         blocker.dispose()
-        container.close()
     assert faultcode(response) == "Server.ServiceUnavailable", response.text
     assert elapsed < BOUND, f"GetCustomer waited {elapsed:.1f} s on the lock"
