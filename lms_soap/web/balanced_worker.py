@@ -10,9 +10,9 @@ ran at half the throughput of a spread run (bench/README.md).
 
 Here a worker that already holds at least one connection per thread stops accepting for
 ACCEPT_PAUSE after each accept, so that a worker with room, if there is one, takes the next
-connection (with one worker, or keep-alive off, it never pauses). Nothing is capped: when every worker is that full, each still accepts after the
-pause (a new connection waits ACCEPT_PAUSE at most, in the kernel's backlog), and
-`worker_connections` keeps its meaning.
+connection (with one worker, or keep-alive off, it never pauses). Nothing is capped: when every
+worker is that full, each still accepts after the pause (a new connection waits ACCEPT_PAUSE at
+most, in the kernel's backlog), and `worker_connections` keeps its meaning.
 """
 from __future__ import annotations
 
