@@ -11,19 +11,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from lms_soap.bootstrap import build_container
 from lms_soap.clients.bank_callback import SoapBankNotifier
 from lms_soap.lending import servicing
-from lms_soap.lending.customers import register_customer
-from lms_soap.lending.lifecycle import ensure_product, run_arrears
-from lms_soap.lending.model import ChargeType, Loan, LoanStatus
+from lms_soap.lending.lifecycle import run_arrears
+from lms_soap.lending.model import ChargeType, LoanStatus
 from lms_soap.lending.notifications import DeliveryPolicy, deliver_notifications
 from lms_soap.lending.products import SANDBOX_FAST
 from lms_soap.models import tables
 from lms_soap.sandbox.bank_receiver import BankReceiver
-from tests.conftest import make_settings
 from tests.support.servers import free_port, serve_wsgi
-from tests.unit.fakes import FakeClock, FakeCoreBanking, FakeJobQueue, FakeScoringEngine, kyc
+from tests.support.servicing import disbursed_loan, servicing_container
+from tests.unit.fakes import FakeClock
 
 CUSTOMERS = [f"70000{n:04d}" for n in range(12)]
 POLICY = DeliveryPolicy(backoff_base=1.0, backoff_max=8.0, lease=30.0)
@@ -36,25 +34,9 @@ def clock():
 
 @pytest.fixture
 def container(db, clock):
-    c = build_container(make_settings(db), cbs=FakeCoreBanking([kyc(n) for n in CUSTOMERS]),
-                        scoring_engine=FakeScoringEngine(), queue=FakeJobQueue(), clock=clock)
-    ensure_product(SANDBOX_FAST, c.uow())
+    c = servicing_container(db, clock, CUSTOMERS)
     yield c
     c.close()
-
-
-def disbursed_loan(container, customer: str) -> Loan:
-    """A SANDBOX-FAST loan approved and disbursed now (as the scoring step leaves it)."""
-    clock = container.clock
-    register_customer(customer, container.uow(), container.cbs, clock)
-    loan = Loan.submit(customer, Decimal("1000.00"), "KES", None, clock.now(), product_code=SANDBOX_FAST.code)
-    loan.transition(LoanStatus.SCORING, "SCORING_STARTED", clock.now())
-    loan.transition(LoanStatus.APPROVED, "WITHIN_LIMIT", clock.now())
-    servicing.approved(loan, SANDBOX_FAST, clock.now())
-    with container.uow() as uow:
-        uow.loans.add(loan)
-        uow.commit()
-    return loan
 
 
 def outbox_rows(container, loan_id=None):

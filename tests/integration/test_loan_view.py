@@ -9,10 +9,8 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from lms_soap.bootstrap import build_container
-from lms_soap.lending import servicing
 from lms_soap.lending.customers import register_customer
-from lms_soap.lending.lifecycle import ensure_product, run_arrears, write_off_loan
+from lms_soap.lending.lifecycle import run_arrears, write_off_loan
 from lms_soap.lending.loan_view import LoanView
 from lms_soap.lending.loans import get_loan, repay_loan
 from lms_soap.lending.model import Loan, LoanStatus
@@ -20,36 +18,26 @@ from lms_soap.lending.products import SANDBOX_FAST
 from lms_soap.services.application import build_soap_application
 from lms_soap.services.types import Loan as WireLoan
 from lms_soap.services.types import pack_loan
-from tests.conftest import make_settings
-from tests.unit.fakes import FakeClock, FakeCoreBanking, FakeJobQueue, FakeScoringEngine, kyc
+from tests.support.servicing import disbursed_loan, servicing_container
+from tests.unit.fakes import FakeClock
 
 CUSTOMERS = [f"70001{n:04d}" for n in range(6)]
 
 
 @pytest.fixture
 def container(db):
-    clock = FakeClock()
-    c = build_container(make_settings(db), cbs=FakeCoreBanking([kyc(n) for n in CUSTOMERS]),
-                        scoring_engine=FakeScoringEngine(), queue=FakeJobQueue(), clock=clock)
-    ensure_product(SANDBOX_FAST, c.uow())
+    c = servicing_container(db, FakeClock(), CUSTOMERS)
     yield c
     c.close()
 
 
-def _stored(container, loan: Loan) -> Loan:
-    with container.uow() as uow:
-        uow.loans.add(loan)
-        uow.commit()
-    return loan
-
-
 def _loans_in_every_state(container) -> list[str]:
     clock = container.clock
-    now = clock.now()
-    for n in CUSTOMERS:
-        register_customer(n, container.uow(), container.cbs, clock)
-    pending = _stored(container, Loan.submit(CUSTOMERS[0], Decimal("250.50"), "KES", "req-1", now,
-                                             created_by="bank"))
+    register_customer(CUSTOMERS[0], container.uow(), container.cbs, clock)
+    pending = Loan.submit(CUSTOMERS[0], Decimal("250.50"), "KES", "req-1", clock.now(), created_by="bank")
+    with container.uow() as uow:
+        uow.loans.add(pending)
+        uow.commit()
     disbursed = [_disbursed(container, n) for n in CUSTOMERS[1:5]]
     repay_loan(disbursed[1].id, Decimal("100.10"), "ref-1", container.uow(), clock)
     repay_loan(disbursed[2].id, disbursed[2].outstanding, "ref-all", container.uow(), clock)  # closed
@@ -61,13 +49,7 @@ def _loans_in_every_state(container) -> list[str]:
 
 
 def _disbursed(container, customer: str) -> Loan:
-    now = container.clock.now()
-    loan = Loan.submit(customer, Decimal("1000.00"), "KES", None, now, product_code=SANDBOX_FAST.code)
-    loan.score, loan.limit_amount = 612, Decimal("1500.00")
-    loan.transition(LoanStatus.SCORING, "SCORING_STARTED", now)
-    loan.transition(LoanStatus.APPROVED, "WITHIN_LIMIT", now)
-    servicing.approved(loan, SANDBOX_FAST, now)
-    return _stored(container, loan)
+    return disbursed_loan(container, customer, score=612, limit=Decimal("1500.00"))
 
 
 def _wire(loan) -> bytes:
