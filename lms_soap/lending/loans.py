@@ -58,17 +58,16 @@ def submit_loan(customer_number: str, amount: Decimal, request_id: str | None, u
 
     def attempt() -> tuple[Loan, bool]:
         with uow:
-            if request_id:
-                existing = uow.loans.by_request_id(caller.username, request_id)
-                if existing is not None:
-                    return replay_or_conflict(existing), False
+            # One statement for the three loans this request must know about, checked in order.
+            admission = uow.loans.admission(caller.username, request_id, customer_number)
+            if admission.replayed is not None:
+                return replay_or_conflict(admission.replayed), False
             product = require_product(uow, code)
             product.check_amount(amount)
             require_active_customer(uow, customer_number)
-            ongoing = uow.loans.ongoing_for(customer_number)
-            if ongoing is not None:
-                raise _in_progress(ongoing, customer_number, caller)
-            if uow.loans.unrecovered_write_off_for(customer_number) is not None:
+            if admission.ongoing is not None:
+                raise _in_progress(admission.ongoing, customer_number, caller)
+            if admission.unrecovered_write_off is not None:
                 raise errors.CustomerInArrears(
                     f"customer {customer_number} has a written-off loan not recovered in full",
                     customer_number=customer_number)

@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Protocol, Sequence
 
+from .admission import Admission
 from .loan_view import LoanView
 from .model import ApiClient, Customer, KycRecord, Loan, LoanStatus, Notification, ScoringRegistration
 from .portfolio import BookEntry
+from .scoring_state import ScoringState
 from .products import Product
 
 
@@ -117,12 +119,12 @@ class LoanRepository(Protocol):
     def view(self, loan_id: str) -> LoanView | None:
         """The loan as answers show it, with its history: a snapshot, for reading only."""
 
+    def scoring_state(self, loan_id: str) -> ScoringState | None:
+        """What the scoring step needs to decide whether it is due and to claim it."""
+
     def ongoing_for(self, customer_number: str) -> Loan | None: ...
 
     def latest_for(self, customer_number: str) -> Loan | None: ...
-
-    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
-        """The loan the API client `created_by` submitted with `request_id` (unique per client)."""
 
     def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
                  limit: int) -> tuple[Sequence[Loan], int]: ...
@@ -154,8 +156,10 @@ class LoanRepository(Protocol):
     def due_for_arrears(self, now: datetime, limit: int) -> Sequence[Loan]:
         """Ongoing loans whose next time-driven step (next_arrears_at) is at or before `now`."""
 
-    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
-        """A WRITTEN_OFF loan of the customer with something still outstanding, if any."""
+    def admission(self, created_by: str, request_id: str | None, customer_number: str) -> Admission:
+        """SubmitLoan's checks in one read: the loan `created_by` submitted with `request_id`
+        (unique per client), the customer's ongoing loan, and a WRITTEN_OFF loan of the customer
+        with something still outstanding (lending/admission.py)."""
 
     def book_entries(self) -> Sequence[BookEntry]:
         """Every loan as the portfolio report sees it (status, balances, due date)."""

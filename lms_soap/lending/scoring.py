@@ -64,20 +64,20 @@ def advance_scoring(loan_id: str, uow: UnitOfWork, engine: ScoringEngine, queue:
     """Run the loan's next scoring step if it is due. Returns the loan's status after the step,
     or None when there was nothing to do (not due, already moved on, or a concurrent step won)."""
     with uow:
-        loan = uow.loans.get(loan_id)
-        if loan is None or loan.status not in IN_SCORING:
+        state = uow.loans.scoring_state(loan_id)
+        if state is None or state.status not in IN_SCORING:
             return None
         now = clock.now()
-        if loan.next_attempt_at is not None and loan.next_attempt_at > now + DUE_TOLERANCE:
+        if state.next_attempt_at is not None and state.next_attempt_at > now + DUE_TOLERANCE:
             return None  # scheduled for later, or claimed by a running step: a duplicate
-        status = loan.status
-        score_token, customer_number = loan.scoring_token, loan.customer_number
+        status = state.status
+        score_token, customer_number = state.scoring_token, state.customer_number
         registration = uow.registrations.get()
         client_token = box.decrypt(registration.token_ciphertext) if registration else None
         lease_end = now + timedelta(seconds=policy.claim_lease)
-        if not uow.loans.claim_step(loan_id, loan.version, status, lease_end, now):
+        if not uow.loans.claim_step(loan_id, state.version, status, lease_end, now):
             return None  # a concurrent step claimed it first
-        claimed_version = loan.version + 1
+        claimed_version = state.version + 1
         try:
             uow.commit()
         except errors.Conflict:

@@ -2,7 +2,9 @@
 mapping), so that the rules never import SQLAlchemy and the tables never become SOAP types."""
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms_soap.lending import model
 from . import tables
@@ -32,8 +34,9 @@ def start_mappers() -> None:
             "charges": relationship(model.Charge, order_by=tables.loan_charges.c.id,
                                     cascade="all, delete-orphan", lazy="selectin"),
             # The outbox rows a transition appends are inserted with the loan's flush, in its
-            # transaction. Read lazily, and only by a transition (one small query): the delivery
-            # reads the outbox itself.
+            # transaction. A loan read from the database starts with an empty list (the load
+            # event below): it is only appended to, and the delivery reads the outbox itself.
+            # Loading it cost a query per notified transition (the scoring decision's, every loan).
             "notifications": relationship(model.Notification, lazy="select", cascade="save-update",
                                           order_by=tables.outbox.c.id),
         },
@@ -42,6 +45,12 @@ def start_mappers() -> None:
         # jobs (or two repayments) racing on one loan cannot both win.
         version_id_col=tables.loans.c.version,
     )
+    # What lazy="noload" did (deprecated in SQLAlchemy 2.1): the collection counts as loaded, empty.
+    event.listen(model.Loan, "load", _no_past_notifications)
     mapper_registry.map_imperatively(model.ApiClient, tables.api_clients)
     mapper_registry.map_imperatively(model.ScoringRegistration, tables.scoring_registrations)
     _mapped = True
+
+
+def _no_past_notifications(loan, _context) -> None:
+    set_committed_value(loan, "notifications", [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms_soap.lending.model import (
@@ -18,8 +18,10 @@ from lms_soap.lending.model import (
     ScoringRegistration,
 )
 
+from lms_soap.lending.admission import Admission
 from lms_soap.lending.loan_view import LOAN_VIEW_FIELDS, LoanEventView, LoanView
 from lms_soap.lending.portfolio import BookEntry
+from lms_soap.lending.scoring_state import ScoringState
 
 from . import tables
 
@@ -98,6 +100,14 @@ class SqlLoanRepository:
                         for row in rows if row.event_to is not None)
         return LoanView(*first[:len(LOAN_VIEW_FIELDS)], events=history)
 
+    def scoring_state(self, loan_id: str) -> ScoringState | None:
+        t = tables.loans
+        stmt = _statement("scoring_state", lambda: select(
+            t.c.status, t.c.next_attempt_at, t.c.version, t.c.scoring_token, t.c.customer_number)
+            .where(t.c.id == bindparam("loan_id")))
+        row = self.session.connection().execute(stmt, {"loan_id": loan_id}).first()
+        return None if row is None else ScoringState(LoanStatus(row.status), *row[1:])
+
     def ongoing_for(self, customer_number: str) -> Loan | None:
         stmt = _statement("ongoing", lambda: select(Loan).where(
             Loan.customer_number == bindparam("customer_number"), Loan.status.in_(list(ONGOING))))
@@ -108,11 +118,6 @@ class SqlLoanRepository:
             Loan.customer_number == bindparam("customer_number"))
             .order_by(Loan.created_at.desc(), Loan.id.desc()).limit(1).options(*_whole_loan()))
         return self.session.scalars(stmt, {"customer_number": customer_number}).unique().first()
-
-    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
-        stmt = _statement("by_request_id", lambda: select(Loan).where(
-            Loan.created_by == bindparam("created_by"), Loan.request_id == bindparam("request_id")))
-        return self.session.scalars(stmt, {"created_by": created_by, "request_id": request_id}).first()
 
     def list_for(self, customer_number: str, status: LoanStatus | None, offset: int,
                  limit: int) -> tuple[Sequence[Loan], int]:
@@ -140,11 +145,17 @@ class SqlLoanRepository:
                    now: datetime) -> bool:
         # A Core UPDATE, not the ORM's: its WHERE is the claim, and the row count says who won
         # (PostgreSQL re-checks the WHERE of a second concurrent UPDATE after the first commits).
-        t = tables.loans
-        stmt = (update(t).where(t.c.id == loan_id, t.c.version == version, t.c.status == status)
-                .values(version=t.c.version + 1, next_attempt_at=lease_end,
-                        first_attempt_at=func.coalesce(t.c.first_attempt_at, literal(now, tables.UTC_TIME))))
-        return self.session.execute(stmt).rowcount == 1
+        # Built once with bound parameters (named apart from the columns the SET clause uses).
+        def build():
+            t = tables.loans
+            return (update(t).where(t.c.id == bindparam("claim_id"), t.c.version == bindparam("claim_version"),
+                                    t.c.status == bindparam("claim_status"))
+                    .values(version=t.c.version + 1, next_attempt_at=bindparam("lease_end", type_=tables.UTC_TIME),
+                            first_attempt_at=func.coalesce(t.c.first_attempt_at,
+                                                           bindparam("claim_now", type_=tables.UTC_TIME))))
+        params = {"claim_id": loan_id, "claim_version": version, "claim_status": status,
+                  "lease_end": lease_end, "claim_now": now}
+        return self.session.execute(_statement("claim_step", build), params).rowcount == 1
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
@@ -166,16 +177,21 @@ class SqlLoanRepository:
                 .order_by(Loan.next_arrears_at).limit(limit))
         return self.session.scalars(stmt).all()
 
-    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
-        # Every SubmitLoan asks: built once (building it was a seventh of SubmitLoan's CPU).
+    def admission(self, created_by: str, request_id: str | None, customer_number: str) -> Admission:
+        # The three lookups of SubmitLoan as one statement (the request-id constraint's index OR
+        # the customer's); Admission.among applies the same tests to the few rows it returns.
         def build():
             t = tables.loans
             owed = (func.coalesce(t.c.principal_outstanding, 0) + func.coalesce(t.c.fees_outstanding, 0)
                     + func.coalesce(t.c.penalties_outstanding, 0))
-            return select(Loan).where(Loan.customer_number == bindparam("customer_number"),
-                                      Loan.status == LoanStatus.WRITTEN_OFF, owed > 0).limit(1)
-        stmt = _statement("unrecovered_write_off", build)
-        return self.session.scalars(stmt, {"customer_number": customer_number}).first()
+            return select(Loan).where(or_(
+                and_(Loan.created_by == bindparam("created_by"), Loan.request_id == bindparam("request_id")),
+                and_(Loan.customer_number == bindparam("customer_number"),
+                     or_(Loan.status.in_(list(ONGOING)),
+                         and_(Loan.status == LoanStatus.WRITTEN_OFF, owed > 0)))))
+        rows = self.session.scalars(_statement("admission", build), {
+            "created_by": created_by, "request_id": request_id, "customer_number": customer_number}).all()
+        return Admission.among(rows, created_by, request_id, customer_number)
 
     def book_entries(self) -> Sequence[BookEntry]:
         # Plain columns, no loan objects: the report reads every loan.

@@ -29,8 +29,10 @@ from lms_soap.lending.model import (
     Notification,
     ScoringRegistration,
 )
+from lms_soap.lending.admission import Admission
 from lms_soap.lending.loan_view import LoanView
 from lms_soap.lending.portfolio import BookEntry
+from lms_soap.lending.scoring_state import ScoringState
 from lms_soap.lending.products import STANDARD, Product
 
 
@@ -78,6 +80,10 @@ class FakeLoanRepository:
         loan = self.rows.get(loan_id)
         return LoanView.of(loan) if loan is not None else None
 
+    def scoring_state(self, loan_id: str) -> ScoringState | None:
+        loan = self.rows.get(loan_id)
+        return ScoringState.of(loan) if loan is not None else None
+
     def ongoing_for(self, customer_number: str) -> Loan | None:
         return next((x for x in self.rows.values()
                      if x.customer_number == customer_number and x.status in ONGOING), None)
@@ -85,10 +91,6 @@ class FakeLoanRepository:
     def latest_for(self, customer_number: str) -> Loan | None:
         mine = [x for x in self.rows.values() if x.customer_number == customer_number]
         return max(mine, key=_newest_first, default=None)
-
-    def by_request_id(self, created_by: str, request_id: str) -> Loan | None:
-        return next((x for x in self.rows.values()
-                     if x.created_by == created_by and x.request_id == request_id), None)
 
     def list_for(self, customer_number, status, offset, limit):
         rows = sorted((x for x in self.rows.values() if x.customer_number == customer_number
@@ -139,9 +141,8 @@ class FakeLoanRepository:
                and x.next_arrears_at is not None and x.next_arrears_at <= now]
         return sorted(due, key=lambda x: x.next_arrears_at)[:limit]
 
-    def unrecovered_write_off_for(self, customer_number: str) -> Loan | None:
-        return next((x for x in self.rows.values() if x.customer_number == customer_number
-                     and x.status is LoanStatus.WRITTEN_OFF and (x.outstanding or 0) > 0), None)
+    def admission(self, created_by: str, request_id: str | None, customer_number: str) -> Admission:
+        return Admission.among(self.rows.values(), created_by, request_id, customer_number)
 
     def book_entries(self) -> list[BookEntry]:
         zero = Decimal("0.00")
