@@ -23,6 +23,7 @@ from lms_soap.lending.model import LoanStatus as DomainLoanStatus
 from lms_soap.lending.model import ScoringRegistration as DomainRegistration
 from lms_soap.lending.loan_view import LoanView
 from lms_soap.lending.transaction_fields import TRANSACTION_FIELDS
+from .instances import build
 
 TNS = "urn:lms-soap:v1"
 
@@ -133,7 +134,8 @@ class TransactionData(_Base):
 
 # --- packing ------------------------------------------------------------------------------------
 def pack_loan(loan: DomainLoan | LoanView, with_history: bool = False) -> Loan:
-    return Loan(
+    return build(
+        Loan,
         loanId=loan.id,
         customerNumber=loan.customer_number,
         amount=money(loan.amount),
@@ -151,8 +153,8 @@ def pack_loan(loan: DomainLoan | LoanView, with_history: bool = False) -> Loan:
         updatedAt=loan.updated_at,
         decidedAt=loan.decided_at,
         history=[
-            LoanEvent(fromStatus=e.from_status.value if e.from_status else None,
-                      toStatus=e.to_status.value, reason=e.reason, at=e.at)
+            build(LoanEvent, fromStatus=e.from_status.value if e.from_status else None,
+                  toStatus=e.to_status.value, reason=e.reason, at=e.at)
             for e in loan.events
         ] if with_history else None,
         productCode=loan.product_code,
@@ -167,7 +169,8 @@ def pack_loan(loan: DomainLoan | LoanView, with_history: bool = False) -> Loan:
 
 def pack_customer(customer: DomainCustomer, ongoing: DomainLoan | None = None) -> Customer:
     kyc = {f.wire: getattr(customer, f.name) if f.width else money(getattr(customer, f.name)) for f in KYC_FIELDS}
-    return Customer(
+    return build(
+        Customer,
         **kyc,
         kycStatus=customer.kyc_status.value,
         registeredAt=customer.registered_at,
@@ -177,7 +180,8 @@ def pack_customer(customer: DomainCustomer, ongoing: DomainLoan | None = None) -
 
 
 def pack_registration(registration: DomainRegistration) -> ScoringRegistration:
-    return ScoringRegistration(
+    return build(
+        ScoringRegistration,
         clientId=registration.client_id,
         name=registration.name,
         url=registration.url,
@@ -187,7 +191,7 @@ def pack_registration(registration: DomainRegistration) -> ScoringRegistration:
 
 
 def pack_transaction(record: dict[str, Any]) -> TransactionData:
-    return TransactionData(**{name: _utc(record.get(name)) for name, _, _ in TRANSACTION_FIELDS})
+    return build(TransactionData, **{name: _utc(record.get(name)) for name, _, _ in TRANSACTION_FIELDS})
 
 
 def _utc(value: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from jobs import rq_compat
 from lms_soap import gc_tuning
-from lms_soap.services import serializer
+from lms_soap.services import instances, serializer
 from lms_soap.web import server_errors
 
 
@@ -20,8 +20,10 @@ def _major_minor(distribution: str) -> tuple[int, int]:
 
 #: (distribution, the versions the seam was written against, the modules to re-check)
 SEAMS = [
-    ("spyne", lambda v: version("spyne") == serializer.SPYNE_VERSION == gc_tuning.SPYNE_VERSION,
-     "lms_soap/services/serializer.py (FastSoap11), lms_soap/gc_tuning.py (MIN_GC_INTERVAL)"),
+    ("spyne", lambda v: version("spyne") == serializer.SPYNE_VERSION == gc_tuning.SPYNE_VERSION
+     == instances.SPYNE_VERSION,
+     "lms_soap/services/serializer.py (FastSoap11), lms_soap/gc_tuning.py (MIN_GC_INTERVAL), "
+     "lms_soap/services/instances.py (ComplexModelBase.__init__)"),
     ("SQLAlchemy", lambda v: v[0] == 2,
      "lms_soap/models/reads_without_begin.py, pool_ping.py, autocommit_insert.py"),
     ("psycopg2-binary", lambda v: v[:2] == (2, 9),
