@@ -164,7 +164,6 @@ def scoring_steps(a: argparse.Namespace, stack: Stack, settings, profiler) -> No
 def run(a: argparse.Namespace) -> None:
     from lms_soap import gc_tuning
     from lms_soap.app import create_app
-    from lms_soap.lending.loans import submit_loan  # noqa: F401 - imported before timing
 
     log_dir = Path(tempfile.mkdtemp(prefix="lms-inprocess-"))
     if a.op == "ScoringSteps" and a.db != "postgresql":

@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lms_soap.lending.model import Notification
 from lms_soap.lending.products import Product
 
 from . import tables
+from .statements import prebuilt
 
 _DURATIONS = ("tenor", "grace", "default_after", "write_off_after", "approval_validity")
 _PLAIN = ("code", "name", "currency", "min_amount", "max_amount", "fee_percent",
@@ -53,8 +54,9 @@ class SqlProductRepository:
 
     def get(self, code: str) -> Product | None:
         if code not in self._cache:  # per transaction: the arrears job reads a product per loan
-            row = self.session.execute(
-                select(tables.products).where(tables.products.c.code == code)).first()
+            stmt = prebuilt("product", lambda: select(tables.products).where(
+                tables.products.c.code == bindparam("code")))
+            row = self.session.execute(stmt, {"code": code}).first()
             if row is None:
                 return None
             self._cache[code] = _product(row)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -24,19 +24,7 @@ from lms_soap.lending.portfolio import BookEntry
 from lms_soap.lending.scoring_state import ScoringState
 
 from . import tables
-
-
-_statements: dict[str, Any] = {}
-
-
-def _statement(key: str, build: Callable[[], Any]) -> Any:
-    """A hot query, built once with bound parameters and reused: building a Select (operators,
-    coercions, load options) cost more than SQLAlchemy's cached compilation of it. Built at first
-    use: the mapping exists only after start_mappers()."""
-    stmt = _statements.get(key)
-    if stmt is None:
-        stmt = _statements[key] = build()
-    return stmt
+from .statements import prebuilt
 
 
 def _whole_loan() -> tuple:
@@ -61,7 +49,7 @@ class SqlCustomerRepository:
             return stmt.with_for_update() if for_update else stmt
 
         params = {"customer_number": customer_number}
-        return self.session.scalars(_statement(key, build), params).one_or_none()
+        return self.session.scalars(prebuilt(key, build), params).one_or_none()
 
 
 class SqlLoanRepository:
@@ -75,10 +63,10 @@ class SqlLoanRepository:
         params = {"loan_id": loan_id}
         if for_update:
             # FOR UPDATE cannot lock the nullable side of an outer join: the mapping's selectin loads.
-            stmt = _statement("loan_for_update", lambda: select(Loan).where(
+            stmt = prebuilt("loan_for_update", lambda: select(Loan).where(
                 Loan.id == bindparam("loan_id")).with_for_update())
             return self.session.scalars(stmt, params).one_or_none()
-        stmt = _statement("loan", lambda: select(Loan).where(
+        stmt = prebuilt("loan", lambda: select(Loan).where(
             Loan.id == bindparam("loan_id")).options(*_whole_loan()))
         return self.session.scalars(stmt, params).unique().one_or_none()
 
@@ -92,7 +80,7 @@ class SqlLoanRepository:
                            events.c.reason.label("event_reason"), events.c.at.label("event_at"))
                     .select_from(loans.outerjoin(events, events.c.loan_id == loans.c.id))
                     .where(loans.c.id == bindparam("loan_id")).order_by(events.c.id))
-        rows = self.session.connection().execute(_statement("loan_view", build), {"loan_id": loan_id}).all()
+        rows = self.session.connection().execute(prebuilt("loan_view", build), {"loan_id": loan_id}).all()
         if not rows:
             return None
         first = rows[0]
@@ -102,19 +90,19 @@ class SqlLoanRepository:
 
     def scoring_state(self, loan_id: str) -> ScoringState | None:
         t = tables.loans
-        stmt = _statement("scoring_state", lambda: select(
+        stmt = prebuilt("scoring_state", lambda: select(
             t.c.status, t.c.next_attempt_at, t.c.version, t.c.scoring_token, t.c.customer_number)
             .where(t.c.id == bindparam("loan_id")))
         row = self.session.connection().execute(stmt, {"loan_id": loan_id}).first()
         return None if row is None else ScoringState(LoanStatus(row.status), *row[1:])
 
     def ongoing_for(self, customer_number: str) -> Loan | None:
-        stmt = _statement("ongoing", lambda: select(Loan).where(
+        stmt = prebuilt("ongoing", lambda: select(Loan).where(
             Loan.customer_number == bindparam("customer_number"), Loan.status.in_(list(ONGOING))))
         return self.session.scalars(stmt, {"customer_number": customer_number}).first()
 
     def latest_for(self, customer_number: str) -> Loan | None:
-        stmt = _statement("latest", lambda: select(Loan).where(
+        stmt = prebuilt("latest", lambda: select(Loan).where(
             Loan.customer_number == bindparam("customer_number"))
             .order_by(Loan.created_at.desc(), Loan.id.desc()).limit(1).options(*_whole_loan()))
         return self.session.scalars(stmt, {"customer_number": customer_number}).unique().first()
@@ -155,7 +143,7 @@ class SqlLoanRepository:
                                                            bindparam("claim_now", type_=tables.UTC_TIME))))
         params = {"claim_id": loan_id, "claim_version": version, "claim_status": status,
                   "lease_end": lease_end, "claim_now": now}
-        return self.session.execute(_statement("claim_step", build), params).rowcount == 1
+        return self.session.execute(prebuilt("claim_step", build), params).rowcount == 1
 
     def count_by_status(self) -> dict[str, int]:
         rows = self.session.execute(select(Loan.status, func.count()).group_by(Loan.status)).all()
@@ -189,7 +177,7 @@ class SqlLoanRepository:
                 and_(Loan.customer_number == bindparam("customer_number"),
                      or_(Loan.status.in_(list(ONGOING)),
                          and_(Loan.status == LoanStatus.WRITTEN_OFF, owed > 0)))))
-        rows = self.session.scalars(_statement("admission", build), {
+        rows = self.session.scalars(prebuilt("admission", build), {
             "created_by": created_by, "request_id": request_id, "customer_number": customer_number}).all()
         return Admission.among(rows, created_by, request_id, customer_number)
 
@@ -215,7 +203,7 @@ class SqlApiClientRepository:
         self.session.add(client)
 
     def get(self, username: str) -> ApiClient | None:
-        stmt = _statement("api_client", lambda: select(ApiClient).where(
+        stmt = prebuilt("api_client", lambda: select(ApiClient).where(
             ApiClient.username == bindparam("username")))
         return self.session.scalars(stmt, {"username": username}).first()
 
