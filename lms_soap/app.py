@@ -69,9 +69,12 @@ class LmsApp:
             start(status, headers)
             body = [fault]
         finally:
-            request_id_var.reset(token)
             self.audit.end(audit_token)
-        self._observe(request, captured.get("status", "500"), time.perf_counter() - request.started)
+        try:  # the access line still under the request's id
+            self._observe(request, captured.get("status", "500"), time.perf_counter() - request.started,
+                          environ, body)
+        finally:
+            request_id_var.reset(token)
         return body
 
     def _route(self, environ, start_response):
@@ -114,19 +117,24 @@ class LmsApp:
         return _respond(start_response, "200 OK" if ok else "503 Service Unavailable", "text/plain", body)
 
     # --- metrics, access log, audit ------------------------------------------------------------
-    def _observe(self, request: RequestContext, status: str, elapsed: float) -> None:
+    def _observe(self, request: RequestContext, status: str, elapsed: float, environ, body) -> None:
+        """The request's one access line (JSON, every request: gunicorn writes none for the LMS,
+        lms_soap/cli.py); for an operation also its counters and its audit row."""
         operation = request.operation_name
+        code = status.split(" ", 1)[0]
+        faultcode = request.faultcode or ("" if code.startswith("2") else code)
+        principal = request.principal
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        log.info("%s %s", operation or method, (faultcode or "OK") if operation else path, extra={
+            "operation": operation, "principal": principal.username if principal else None,
+            "faultcode": faultcode or None, "duration_ms": int(elapsed * 1000),
+            "customer": request.customer, "loan": request.loan, "method": method, "path": path,
+            "status": int(code) if code.isdigit() else code, "bytes": sum(map(len, body)),
+            "remote": environ.get("REMOTE_ADDR")})
         if operation is None:
-            return  # WSDL, health and metrics requests are not counted
-        faultcode = request.faultcode or ("" if status.startswith("2") else status.split()[0])
+            return  # WSDL, health and metrics requests are not counted nor audited
         metrics.REQUESTS.labels(operation, faultcode or "OK").inc()
         metrics.LATENCY.labels(operation).observe(elapsed)
-        principal = request.principal
-        duration_ms = int(elapsed * 1000)
-        log.info("%s %s", operation, faultcode or "OK", extra={
-            "operation": operation, "principal": principal.username if principal else None,
-            "faultcode": faultcode or None, "duration_ms": duration_ms,
-            "customer": request.customer, "loan": request.loan})
         self.audit.record(request, faultcode, elapsed)
 
 

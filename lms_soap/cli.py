@@ -29,11 +29,17 @@ def _container(a):
 GUNICORN_CONF = "python:lms_soap.gunicorn_conf"
 
 
+#: The LMS's WSGI entry point. It writes its own access line (JSON, with the request id, the
+#: operation and the principal: lms_soap/app.py), so gunicorn writes none for it.
+LMS_APP = "lms_soap.wsgi:application"
+
+
 def gunicorn_argv(app_spec: str) -> list[str]:
     """gunicorn serving `app_spec` with the project's conf: `lms-soap serve` and `simulate`, the
     sandbox, the e2e tests and bench/. What differs between them is settings, in its environment
-    (serve_environment)."""
-    return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, app_spec]
+    (serve_environment), and gunicorn's access log on stdout for every app but the LMS."""
+    access = [] if app_spec == LMS_APP else ["--access-logfile", "-"]
+    return [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, *access, app_spec]
 
 
 #: The C allocator's settings of every gunicorn started here (see serve_environment).

@@ -24,7 +24,9 @@ graceful_timeout = _settings.serve_graceful_timeout
 keepalive = _settings.serve_keepalive
 max_requests = _settings.serve_max_requests
 max_requests_jitter = _settings.serve_max_requests_jitter
-accesslog = "-"
+# No access log of gunicorn's by default: the LMS writes one JSON line per request itself
+# (lms_soap/app.py); the simulators and other apps get this one (cli.gunicorn_argv).
+accesslog = None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # gunicorn 27's control socket (gunicornc) is switched off: nothing here uses it.
 control_socket_disable = True

@@ -24,7 +24,8 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key in ("operation", "principal", "faultcode", "status", "duration_ms", "customer", "loan"):
+        for key in ("operation", "principal", "faultcode", "status", "duration_ms", "customer", "loan",
+                    "method", "path", "bytes", "remote"):
             value = getattr(record, key, None)
             if value is not None:
                 entry[key] = value

@@ -38,7 +38,7 @@ def test_the_production_defaults(monkeypatch):
     assert cfg.worker_class_str == "lms_soap.web.balanced_worker.BalancedThreadWorker"
     assert (cfg.timeout, cfg.graceful_timeout, cfg.keepalive) == (60, 20, 5)
     assert (cfg.max_requests, cfg.max_requests_jitter) == (20000, 2000)
-    assert cfg.accesslog == "-" and "rid=%({x-request-id}o)s" in cfg.access_log_format
+    assert cfg.accesslog is None  # the LMS writes its own JSON access line (app.py)
     assert cfg.control_socket_disable is True
 
 
@@ -57,6 +57,10 @@ def test_every_gunicorn_is_started_with_the_conf_and_nothing_else():
     argv = cli.gunicorn_argv("lms_soap.wsgi:application")
     assert argv[1:] == ["-m", "gunicorn", "--config", "python:lms_soap.gunicorn_conf",
                         "lms_soap.wsgi:application"]
+    # Another app (a simulator) has no access line of its own: gunicorn's, on stdout.
+    assert cli.gunicorn_argv("lms_soap.sandbox.cbs_simulator:create_app_from_env()")[1:] == [
+        "-m", "gunicorn", "--config", "python:lms_soap.gunicorn_conf", "--access-logfile", "-",
+        "lms_soap.sandbox.cbs_simulator:create_app_from_env()"]
 
 
 class _Exec(Exception):
