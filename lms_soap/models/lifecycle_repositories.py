@@ -81,21 +81,28 @@ class SqlOutboxRepository:
             # The claim: only if no other worker moved the row's next attempt since we read it.
             # PostgreSQL re-checks this WHERE of a concurrent second UPDATE after the first
             # commits, so of two workers one gets rowcount 1.
-            won = self.session.execute(
-                update(t).where(t.c.id == row.id, t.c.delivered_at.is_(None),
-                                t.c.next_attempt_at == row.next_attempt_at)
-                .values(next_attempt_at=lease_end)
-                .execution_options(synchronize_session=False)).rowcount == 1
+            stmt = prebuilt("outbox_claim", lambda: update(t).where(
+                t.c.id == bindparam("row_id"), t.c.delivered_at.is_(None),
+                t.c.next_attempt_at == bindparam("seen_at", type_=tables.UTC_TIME))
+                .values(next_attempt_at=bindparam("lease_end", type_=tables.UTC_TIME))
+                .execution_options(synchronize_session=False))
+            won = self.session.execute(stmt, {"row_id": row.id, "seen_at": row.next_attempt_at,
+                                              "lease_end": lease_end}).rowcount == 1
             if won:
                 claimed.append(row)
         return claimed
 
     def mark_delivered(self, event_id: str, at: datetime, note: str | None = None) -> None:
         t = tables.outbox
-        self.session.execute(update(t).where(t.c.event_id == event_id)
-                             .values(delivered_at=at, next_attempt_at=None, last_error=note,
-                                     attempts=t.c.attempts + (0 if note else 1))
-                             .execution_options(synchronize_session=False))
+        sent = 0 if note else 1  # a row marked without sending (NOT_SENT) made no attempt
+
+        def build():
+            return (update(t).where(t.c.event_id == bindparam("ev"))
+                    .values(delivered_at=bindparam("at", type_=tables.UTC_TIME), next_attempt_at=None,
+                            last_error=bindparam("note", type_=t.c.last_error.type),
+                            attempts=t.c.attempts + sent)
+                    .execution_options(synchronize_session=False))
+        self.session.execute(prebuilt(f"outbox_delivered_{sent}", build), {"ev": event_id, "at": at, "note": note})
 
     def mark_failed(self, event_id: str, error: str, retry_at: datetime) -> int:
         t = tables.outbox
