@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import logging
 import pstats
 import sys
 import tempfile
@@ -163,6 +164,7 @@ def scoring_steps(a: argparse.Namespace, stack: Stack, settings, profiler) -> No
 
 def run(a: argparse.Namespace) -> None:
     from lms_soap import gc_tuning
+    from lms_soap.logs import configure_logging
     from lms_soap.app import create_app
 
     log_dir = Path(tempfile.mkdtemp(prefix="lms-inprocess-"))
@@ -183,13 +185,17 @@ def run(a: argparse.Namespace) -> None:
             scoring_steps(a, stack, settings, profiler)
             print_profile(a, profiler)
             return
+        # As lms_soap/wsgi.py does in every gunicorn worker: its JSON logs (the access line is
+        # part of a request's cost), to a file here; the server's GC tuning and GIL interval.
+        configure_logging(settings.log_level)
+        logging.getLogger().handlers[0].setStream(open(log_dir / "lms.log", "w"))  # noqa: SIM115
         app = create_app(settings)
-        gc_tuning.tune_for_server()  # as lms_soap/wsgi.py does in every gunicorn worker
+        gc_tuning.tune_for_server()
         sys.setswitchinterval(settings.serve_switch_interval)
         engine = app.container.engine
         call = Caller(app, *clients["bank"])
         first = data.BLOCKS["submit"]
-        total = a.warmup + a.calls
+        total = a.warmup + a.calls + 1  # the last one for --show-sql, outside the measured calls
         loan_ids: list[str] = []
         if a.op in ("SubmitLoan", "GetLoanStatus"):
             data.preregister(engine, first, total)
@@ -204,14 +210,14 @@ def run(a: argparse.Namespace) -> None:
         for body in bodies[:a.warmup]:
             call(a.op, body)
         if a.show_sql:
-            show_statements(engine, lambda: call(a.op, bodies[a.warmup]))
+            show_statements(engine, lambda: call(a.op, bodies[-1]))
         pg = a.db == "postgresql"
         pg_before = pg_backend_cpu(engine) if pg else 0.0
         profiler = cProfile.Profile(time.process_time) if a.profile else None  # CPU, not wall
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        for body in bodies[a.warmup:]:
+        for body in bodies[a.warmup:-1]:
             call(a.op, body)
         if profiler:
             profiler.disable()

@@ -63,19 +63,19 @@ class LmsApp:
             return start_response(status, [*headers, (correlation.HEADER, request.request_id)], exc_info)
 
         try:
-            body = list(self._route(environ, start))  # bodies are small; materialise to time them
-        except Exception as exc:  # noqa: BLE001 - never an HTML page or a traceback to the caller
-            status, headers, fault = fault_response(exc, request)  # logs it: not a catalogue error
-            start(status, headers)
-            body = [fault]
-        finally:
-            self.audit.end(audit_token)
-        try:  # the access line still under the request's id
+            try:
+                body = list(self._route(environ, start))  # bodies are small; materialise to time them
+            except Exception as exc:  # noqa: BLE001 - never an HTML page or a traceback to the caller
+                status, headers, fault = fault_response(exc, request)  # logs it: not a catalogue error
+                start(status, headers)
+                body = [fault]
+            finally:
+                self.audit.end(audit_token)
             self._observe(request, captured.get("status", "500"), time.perf_counter() - request.started,
                           environ, body)
-        finally:
+            return body
+        finally:  # the access line above is still written under the request's id
             request_id_var.reset(token)
-        return body
 
     def _route(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from spyne.model.complex import ComplexModelBase
 from spyne.model.complex import _is_sqla_array  # the test __init__ makes (private: version pinned)
 
 #: spyne version whose ComplexModelBase.__init__ this reproduces (tests/unit/test_library_seams.py).
@@ -24,13 +25,14 @@ _lock = threading.Lock()
 def _plain_members(cls: type) -> tuple[str, ...] | None:
     """The member names when __init__ would only set values and Nones, else None."""
     attrs = cls.Attributes
-    if cls.__orig__ is not None or attrs._xml_tag_body_as is not None or hasattr(cls, "_sa_class_manager"):
-        return None
+    if (cls.__init__ is not ComplexModelBase.__init__ or cls.__orig__ is not None
+            or attrs._xml_tag_body_as is not None or hasattr(cls, "_sa_class_manager")):
+        return None  # its own constructor, a customized copy, XmlData or a mapped class
     names = []
     for name, member in cls.get_flat_type_info(cls).items():
         a = member.Attributes
         if (a.default is not None or a.default_factory is not None or a.read_only
-                or _is_sqla_array(member, a) or isinstance(getattr(cls, name, None), property)):
+                or _is_sqla_array(member, a) or hasattr(type(getattr(cls, name, None)), "__set__")):
             return None
         names.append(name)
     return tuple(names)

@@ -19,10 +19,13 @@ Without gunicorn neither applies: install() does nothing and connection_closer()
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from lms_soap.lending import errors
 from lms_soap.services.faults import fault_response
+
+access_log = logging.getLogger("lms_soap.access")
 
 #: The gunicorn major version these workarounds were written against (tests/unit check it).
 GUNICORN_MAJOR = 27
@@ -43,6 +46,13 @@ def _soap_write_error(sock, status_int: int, reason: str, mesg: str) -> None:
     status, headers, body = fault_response(error)
     head = f"HTTP/1.1 {status}\r\nConnection: close\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
     util.write_nonblock(sock, (head + "\r\n").encode("latin1") + body)
+    # The request's access line: the application never saw it, and gunicorn writes none for the LMS.
+    try:
+        remote = sock.getpeername()[0]
+    except (OSError, IndexError, TypeError):
+        remote = None
+    access_log.info("refused %s", reason, extra={"status": status_int, "faultcode": error.faultcode,
+                                                 "bytes": len(body), "remote": remote})
 
 
 def connection_closer(start_response) -> Callable[[], None] | None:

@@ -66,3 +66,17 @@ def test_gunicorns_own_refusals_are_catalogue_faults_that_close_the_connection()
     assert lines[0] == "HTTP/1.1 500 Internal Server Error" and "Connection: close" in lines
     assert f"Content-Length: {len(body)}" in lines and "Content-Type: text/xml; charset=utf-8" in lines
     assert etree.fromstring(body).findtext(f".//{{{SOAP}}}Fault/faultcode") == "soap11env:Client.MalformedRequest"
+
+
+def test_a_refusal_writes_the_requests_access_line(caplog):
+    """gunicorn writes no access line for the LMS: its own refusals get one from here."""
+    caplog.set_level("INFO", logger="lms_soap.access")
+    left, right = socket.socketpair()
+    try:
+        server_errors._soap_write_error(left, 431, "Request Header Fields Too Large", "too many headers")
+    finally:
+        left.close()
+        right.close()
+    (record,) = [r for r in caplog.records if r.name == "lms_soap.access"]
+    assert record.getMessage() == "refused Request Header Fields Too Large"
+    assert (record.status, record.faultcode) == (431, "Client.MalformedRequest") and record.bytes > 0
