@@ -25,7 +25,6 @@ import time
 from base64 import b64encode
 from pathlib import Path
 
-import psutil
 from sqlalchemy import text
 
 from bench import data
@@ -66,20 +65,6 @@ class Caller:
         return out
 
 
-def pg_backend_cpu(engine) -> float:
-    """CPU seconds of every PostgreSQL backend connected to the run's database."""
-    with engine.connect() as conn:
-        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars().all()
-    total = 0.0
-    for pid in pids:
-        try:
-            t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
-
-
 def show_statements(engine, one_call) -> None:
     """Print the SQL statements one call sends, in order."""
     from sqlalchemy import event
@@ -97,6 +82,11 @@ def show_statements(engine, one_call) -> None:
     print(f"{len(sent)} statements in one call:")
     for i, statement in enumerate(sent, 1):
         print(f"  {i}. {statement[:300]}")
+
+
+def postgres_cpu(stack: Stack) -> float:
+    """CPU seconds of the PostgreSQL backends of the run's database so far (0 on SQLite)."""
+    return stack.cpu_seconds().get("postgres", 0.0)
 
 
 class LaterClock:
@@ -147,7 +137,7 @@ def scoring_steps(a: argparse.Namespace, stack: Stack, settings, profiler) -> No
     later = policy.backoff_max + 5  # past any back-off
     decide(noted.loan_ids[:a.warmup], later)
     steps[0] = 0
-    pg_before = pg_backend_cpu(container.engine)
+    pg_before = postgres_cpu(stack)
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
@@ -155,7 +145,7 @@ def scoring_steps(a: argparse.Namespace, stack: Stack, settings, profiler) -> No
     if profiler:
         profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    pg_cpu = pg_backend_cpu(container.engine) - pg_before
+    pg_cpu = postgres_cpu(stack) - pg_before
     print(f"ScoringSteps on {a.db}, {a.calls} loans ({steps[0]} steps) in this process: "
           f"{1000 * cpu / a.calls:.3f} ms CPU per loan (PostgreSQL backends {1000 * pg_cpu / a.calls:.3f}), "
           f"{1000 * wall / a.calls:.3f} ms wall per loan")
@@ -211,8 +201,7 @@ def run(a: argparse.Namespace) -> None:
             call(a.op, body)
         if a.show_sql:
             show_statements(engine, lambda: call(a.op, bodies[-1]))
-        pg = a.db == "postgresql"
-        pg_before = pg_backend_cpu(engine) if pg else 0.0
+        pg_before = postgres_cpu(stack)
         profiler = cProfile.Profile(time.process_time) if a.profile else None  # CPU, not wall
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler:
@@ -222,7 +211,7 @@ def run(a: argparse.Namespace) -> None:
         if profiler:
             profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        pg_cpu = pg_backend_cpu(engine) - pg_before if pg else 0.0
+        pg_cpu = postgres_cpu(stack) - pg_before
         n = a.calls
         print(f"{a.op} on {a.db}, {n} calls in this process: {1000 * cpu / n:.3f} ms CPU per call "
               f"(PostgreSQL backends {1000 * pg_cpu / n:.3f}), {1000 * wall / n:.3f} ms wall per call")

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Iterable
 
-from .loan import ONGOING, Loan, LoanStatus
-
-ZERO = Decimal("0")
+from .loan import ONGOING, Loan, LoanStatus, total_outstanding
+from .money import ZERO
 
 
 def unrecovered(loan: Loan) -> bool:
-    """A WRITTEN_OFF loan with something still outstanding: the customer may not borrow again."""
-    owed = (loan.principal_outstanding or ZERO) + (loan.fees_outstanding or ZERO) + (
-        loan.penalties_outstanding or ZERO)
+    """A WRITTEN_OFF loan with something still outstanding: the customer may not borrow again
+    (a missing balance counts as zero, as in the repository's SQL)."""
+    owed = total_outstanding(loan.principal_outstanding or ZERO, loan.fees_outstanding,
+                             loan.penalties_outstanding)
     return loan.status is LoanStatus.WRITTEN_OFF and owed > 0
 
 

@@ -18,36 +18,34 @@ from spyne.model.complex import _is_sqla_array  # the test __init__ makes (priva
 #: spyne version whose ComplexModelBase.__init__ this reproduces (tests/unit/test_library_seams.py).
 SPYNE_VERSION = "2.14.0"
 
-_members: dict[type, tuple[str, ...] | None] = {}
+#: Per type: every member set to None (the instance before its values), or None for Spyne's way.
+_templates: dict[type, dict[str, None] | None] = {}
 _lock = threading.Lock()
 
 
-def _plain_members(cls: type) -> tuple[str, ...] | None:
-    """The member names when __init__ would only set values and Nones, else None."""
+def _template(cls: type) -> dict[str, None] | None:
+    """Every member at None when __init__ would only set values and Nones, else None."""
     attrs = cls.Attributes
     if (cls.__init__ is not ComplexModelBase.__init__ or cls.__orig__ is not None
             or attrs._xml_tag_body_as is not None or hasattr(cls, "_sa_class_manager")):
         return None  # its own constructor, a customized copy, XmlData or a mapped class
-    names = []
     for name, member in cls.get_flat_type_info(cls).items():
         a = member.Attributes
         if (a.default is not None or a.default_factory is not None or a.read_only
                 or _is_sqla_array(member, a) or hasattr(type(getattr(cls, name, None)), "__set__")):
             return None
-        names.append(name)
-    return tuple(names)
+    return dict.fromkeys(cls.get_flat_type_info(cls))
 
 
 def build(cls: type, **values: Any) -> Any:
     """cls(**values), the same instance, at a fraction of the cost."""
-    members = _members.get(cls, ...)
-    if members is ...:
+    template = _templates.get(cls, ...)
+    if template is ...:
         with _lock:
-            members = _members[cls] = _plain_members(cls)
-    if members is None or not values.keys() <= set(members):
-        return cls(**values)  # Spyne's own way (and its error for an unknown member)
+            template = _templates[cls] = _template(cls)
+    if template is None or not values.keys() <= template.keys():
+        return cls(**values)  # Spyne's own way (and its silence on an unknown member)
     inst = cls.__new__(cls)
-    state = inst.__dict__
-    state.update(dict.fromkeys(members, None))
-    state.update(values)
+    inst.__dict__.update(template)
+    inst.__dict__.update(values)
     return inst

@@ -23,9 +23,8 @@ CUSTOMERS = [f"70002{n:04d}" for n in range(5)]
 
 @pytest.fixture
 def container(db):
-    c = servicing_container(db, FakeClock(), CUSTOMERS)
-    yield c
-    c.close()
+    with servicing_container(db, FakeClock(), CUSTOMERS) as c:
+        yield c
 
 
 def _submitted(container, customer: str, request_id: str | None, created_by: str = "bank") -> Loan:

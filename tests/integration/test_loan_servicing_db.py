@@ -34,9 +34,8 @@ def clock():
 
 @pytest.fixture
 def container(db, clock):
-    c = servicing_container(db, clock, CUSTOMERS)
-    yield c
-    c.close()
+    with servicing_container(db, clock, CUSTOMERS) as c:
+        yield c
 
 
 def outbox_rows(container, loan_id=None):

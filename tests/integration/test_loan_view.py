@@ -26,9 +26,8 @@ CUSTOMERS = [f"70001{n:04d}" for n in range(6)]
 
 @pytest.fixture
 def container(db):
-    c = servicing_container(db, FakeClock(), CUSTOMERS)
-    yield c
-    c.close()
+    with servicing_container(db, FakeClock(), CUSTOMERS) as c:
+        yield c
 
 
 def _loans_in_every_state(container) -> list[str]:

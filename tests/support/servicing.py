@@ -2,9 +2,11 @@
 fakes for the CBS, the engine and the queue, SANDBOX-FAST seeded, and disbursed loans."""
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
+from typing import Iterator
 
-from lms_soap.bootstrap import build_container
+from lms_soap.bootstrap import Container, build_container
 from lms_soap.lending import servicing
 from lms_soap.lending.customers import register_customer
 from lms_soap.lending.lifecycle import ensure_product
@@ -14,12 +16,16 @@ from tests.conftest import make_settings
 from tests.unit.fakes import FakeCoreBanking, FakeJobQueue, FakeScoringEngine, kyc
 
 
-def servicing_container(db: str, clock, customers: list[str]):
-    """A container on `db` knowing these customers in its fake CBS; close() it after use."""
+@contextlib.contextmanager
+def servicing_container(db: str, clock, customers: list[str]) -> Iterator[Container]:
+    """A container on `db` knowing these customers in its fake CBS, closed on leaving."""
     c = build_container(make_settings(db), cbs=FakeCoreBanking([kyc(n) for n in customers]),
                         scoring_engine=FakeScoringEngine(), queue=FakeJobQueue(), clock=clock)
-    ensure_product(SANDBOX_FAST, c.uow())
-    return c
+    try:
+        ensure_product(SANDBOX_FAST, c.uow())
+        yield c
+    finally:
+        c.close()
 
 
 def disbursed_loan(container, customer: str, *, score: int | None = None,

@@ -27,7 +27,7 @@ def test_build_sets_what_the_constructor_sets(cls):
     built, constructed = instances.build(cls, **values), cls(**values)
     assert type(built) is cls
     assert built.__dict__ == constructed.__dict__
-    assert instances._members[cls] is not None, "a response type now takes Spyne's slow path"
+    assert instances._templates[cls] is not None, "a response type now takes Spyne's slow path"
 
 
 def test_the_loan_response_types_take_the_fast_path():
@@ -40,7 +40,7 @@ def test_a_type_with_a_default_or_an_unknown_member_goes_through_the_constructor
         b = Integer32
 
     assert instances.build(WithDefault, b=1).__dict__ == {"a": "x", "b": 1}
-    assert instances._members[WithDefault] is None
+    assert instances._templates[WithDefault] is None
 
     class Plain(ComplexModel):
         a = Unicode
